@@ -1,0 +1,44 @@
+# Shared by the scripts in scripts/: paths, dependency install, build.
+# Sourced, not executed.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+JOBS="${JOBS:-$(nproc)}"
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+# Debian packages the project builds and tests with. Installed only when missing, so
+# a second run costs one dpkg query.
+DEB_PACKAGES=(
+  cmake g++ pkg-config make
+  libpistache-dev librdkafka-dev libpqxx-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libcrypt-dev
+  postgresql-15
+)
+
+install_deps() {
+  local missing=()
+  local pkg
+  for pkg in "${DEB_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  log "installing: ${missing[*]}"
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR BUILD_TYPE [extra cmake args...]
+build() {
+  local dir="$1" type="$2"
+  shift 2
+  local werror=OFF
+  if [[ "${CI:-}" == "true" ]]; then werror=ON; fi
+  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DISUCOIN_WERROR="$werror" "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
