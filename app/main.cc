@@ -1,0 +1,39 @@
+// isucoin: one binary, one subcommand per role (DESIGN.md "Process layout").
+#include <cstdio>
+#include <cstring>
+
+#include "app/subcommands.h"
+
+namespace {
+
+struct Entry {
+  const char* name;
+  const char* summary;
+  isucoin::app::Subcommand run;
+};
+
+constexpr Entry kSubcommands[] = {
+    {"match", "run the matcher over JSON-lines commands (stdin or FILE), print its events",
+     isucoin::app::MatchCommand},
+};
+
+void PrintUsage(std::FILE* out) {
+  std::fprintf(out, "usage: isucoin <subcommand> [args...]\n\nsubcommands:\n");
+  for (const Entry& e : kSubcommands) std::fprintf(out, "  %-10s %s\n", e.name, e.summary);
+  std::fprintf(out, "\n'isucoin <subcommand> --help' describes one.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    PrintUsage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const Entry& e : kSubcommands) {
+    if (std::strcmp(argv[1], e.name) == 0) return e.run(argc - 2, argv + 2);
+  }
+  std::fprintf(stderr, "isucoin: unknown subcommand '%s'\n\n", argv[1]);
+  PrintUsage(stderr);
+  return 2;
+}

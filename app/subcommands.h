@@ -1,0 +1,12 @@
+// The isucoin binary's subcommands. Each lives in its own file app/<name>_command.cc and is
+// listed once in main.cc's table.
+#pragma once
+
+namespace isucoin::app {
+
+// Every subcommand gets the arguments after its name and returns the process exit code.
+using Subcommand = int (*)(int argc, char** argv);
+
+int MatchCommand(int argc, char** argv);
+
+}  // namespace isucoin::app
