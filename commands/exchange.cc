@@ -370,5 +370,6 @@ std::uint64_t Exchange::StateHash() const {
 std::size_t Exchange::open_order_count() const { return state_->book().size(); }
 std::optional<std::int64_t> Exchange::best_bid() const { return state_->book().BestBid(); }
 std::optional<std::int64_t> Exchange::best_ask() const { return state_->book().BestAsk(); }
+std::size_t Exchange::crossing_order_count() const { return state_->book().CrossingCount(); }
 
 }  // namespace isucoin::commands

@@ -39,6 +39,7 @@ class Exchange {
   std::size_t open_order_count() const;
   std::optional<std::int64_t> best_bid() const;  // highest open (unlocked) buy price
   std::optional<std::int64_t> best_ask() const;  // lowest open (unlocked) sell price
+  std::size_t crossing_order_count() const;      // see OrderBook::CrossingCount
 
  private:
   explicit Exchange(std::unique_ptr<ExchangeState> state);

@@ -41,6 +41,12 @@ void OrderBook::Insert(Order* order) {
     level.min_amount_bound = std::min(level.min_amount_bound, order->amount);
   }
   ++size_;
+  inserted_.emplace_back(order->side, order->price);
+  if (order->side == Side::kBuy) {
+    dirty_sells_up_to_ = std::max(dirty_sells_up_to_, order->price);
+  } else {
+    dirty_buys_from_ = std::min(dirty_buys_from_, order->price);
+  }
 }
 
 void OrderBook::Remove(Order* order) {
@@ -52,6 +58,11 @@ void OrderBook::Remove(Order* order) {
   order->prev = order->next = nullptr;
   if (level.head == nullptr) levels.erase(it);
   --size_;
+  if (order->side == Side::kBuy) {
+    dirty_sells_up_to_ = std::max(dirty_sells_up_to_, order->price);
+  } else {
+    dirty_buys_from_ = std::min(dirty_buys_from_, order->price);
+  }
 }
 
 std::optional<std::int64_t> OrderBook::BestBid() const {
@@ -62,6 +73,18 @@ std::optional<std::int64_t> OrderBook::BestBid() const {
 std::optional<std::int64_t> OrderBook::BestAsk() const {
   if (sells_.empty()) return std::nullopt;
   return sells_.begin()->first;
+}
+
+std::size_t OrderBook::CrossingCount() const {
+  auto bid = BestBid();
+  auto ask = BestAsk();
+  if (!bid || !ask || *bid < *ask) return 0;
+  std::size_t n = 0;
+  for (auto it = buys_.begin(); it != buys_.end() && it->first <= -*ask; ++it)
+    for (const Order* o = it->second.head; o; o = o->next) ++n;
+  for (auto it = sells_.begin(); it != sells_.end() && it->first <= *bid; ++it)
+    for (const Order* o = it->second.head; o; o = o->next) ++n;
+  return n;
 }
 
 bool OrderBook::Walk(Order* taker, std::vector<Order*>& legs) {
@@ -91,10 +114,22 @@ bool OrderBook::Walk(Order* taker, std::vector<Order*>& legs) {
 bool OrderBook::FindMatch(std::vector<Order*>& legs) {
   auto bid = BestBid();
   auto ask = BestAsk();
-  if (!bid || !ask || *bid < *ask) return false;
-  // Only orders crossing the best opposite price can fill: stop each side there.
-  Cursor buys(buys_, -*ask);
-  Cursor sells(sells_, *bid);
+  if (!bid || !ask || *bid < *ask) {
+    inserted_.clear();
+    MarkClean();
+    return false;
+  }
+  for (auto [side, price] : inserted_) {
+    // A new order that does not cross now can only start to when the other side changes
+    // near it, and that change dirties it anyway.
+    if (side == Side::kBuy && price >= *ask) dirty_buys_from_ = std::min(dirty_buys_from_, price);
+    if (side == Side::kSell && price <= *bid) dirty_sells_up_to_ = std::max(dirty_sells_up_to_, price);
+  }
+  inserted_.clear();
+  // Only orders crossing the best opposite price can fill, and only dirty ones may have
+  // changed: stop each side at the nearer of the two bounds.
+  Cursor buys(buys_, -std::max(*ask, dirty_buys_from_));
+  Cursor sells(sells_, std::min(*bid, dirty_sells_up_to_));
   while (buys.get() != nullptr || sells.get() != nullptr) {
     Order* first = buys.get();
     Order* second = sells.get();
@@ -107,6 +142,7 @@ bool OrderBook::FindMatch(std::vector<Order*>& legs) {
     if (second != nullptr && Walk(second, legs)) return true;
   }
   legs.clear();
+  MarkClean();
   return false;
 }
 
