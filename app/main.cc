@@ -15,6 +15,8 @@ struct Entry {
 constexpr Entry kSubcommands[] = {
     {"match", "run the matcher over JSON-lines commands (stdin or FILE), print its events",
      isucoin::app::MatchCommand},
+    {"log", "check a FileLog directory without changing it: log verify DIR",
+     isucoin::app::LogCommand},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -8,5 +8,6 @@ namespace isucoin::app {
 using Subcommand = int (*)(int argc, char** argv);
 
 int MatchCommand(int argc, char** argv);
+int LogCommand(int argc, char** argv);
 
 }  // namespace isucoin::app

@@ -55,7 +55,8 @@ class Result {
   bool ok() const { return std::holds_alternative<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }
   T& value() & { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  // By value: `for (auto& x : F().value())` must not dangle.
+  T value() && { return std::get<T>(std::move(v_)); }
   const Status& status() const {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
