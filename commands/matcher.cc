@@ -1,0 +1,108 @@
+#include "commands/matcher.h"
+
+#include <string>
+#include <vector>
+
+#include "events/codec.h"
+
+namespace isucoin::commands {
+
+using events::Command;
+using events::Event;
+
+namespace {
+constexpr std::size_t kReadBatch = 4096;
+}  // namespace
+
+Command Matcher::Decode(const events::LogRecord& record) {
+  auto decoded = events::DecodeCommand(record.payload, record.offset);
+  if (decoded.ok()) return std::move(decoded).value();
+  // The matcher answers what it cannot read with CommandRejected (see Exchange): an
+  // OrderPlaced from user 0 is the smallest command it is certain to reject, carrying no
+  // time of its own. The decode error itself is logged by the caller.
+  return Command{record.offset, 0, events::OrderPlaced{0, events::Side::kBuy, 0, 0}};
+}
+
+Status Matcher::Recover() {
+  const events::Offset end = events_.End();
+  next_ = 0;
+  if (end > 0) {
+    auto last_records = events_.Read(end - 1, 1);
+    if (!last_records.ok()) return last_records.status();
+    if (last_records.value().empty()) return Status::Corruption("events log: last record unreadable");
+    auto last = events::DecodeEvent(last_records.value().front().payload);
+    if (!last.ok()) {
+      return Status::Corruption("events log: last record at offset " + std::to_string(end - 1) +
+                                " does not decode (" + last.status().message() +
+                                "); refusing to guess where the matcher stopped");
+    }
+    const events::Sequence stop = last.value().seq;
+    if (stop.cause >= commands_.End()) {
+      return Status::Corruption("events log names command " + std::to_string(stop.cause) +
+                                " but the commands log ends at " +
+                                std::to_string(commands_.End()));
+    }
+    // Re-derive the state: commands before the last cause, silently.
+    std::vector<Event> scratch;
+    while (next_ < stop.cause) {
+      auto batch = commands_.Read(next_, std::min<std::uint64_t>(kReadBatch, stop.cause - next_));
+      if (!batch.ok()) return batch.status();
+      if (batch.value().empty()) return Status::Corruption("commands log: gap while recovering");
+      for (const auto& record : batch.value()) {
+        scratch.clear();
+        exchange_.apply(Decode(record), scratch);
+        ++next_;
+      }
+    }
+    // The last cause: append what the log is missing of its output.
+    auto cause = commands_.Read(stop.cause, 1);
+    if (!cause.ok()) return cause.status();
+    if (cause.value().empty()) return Status::Corruption("commands log: cause missing");
+    scratch.clear();
+    exchange_.apply(Decode(cause.value().front()), scratch);
+    next_ = stop.cause + 1;
+    std::vector<std::string> missing;
+    for (const Event& e : scratch) {
+      if (e.seq.index > stop.index) missing.push_back(events::EncodeEvent(e));
+    }
+    if (!missing.empty()) {
+      auto appended = events_.Append(missing);
+      if (!appended.ok()) return appended.status();
+    }
+  }
+  recovered_ = true;
+  return Status::Ok();
+}
+
+Result<std::size_t> Matcher::Step(std::size_t max_commands) {
+  if (!recovered_) return Status::Invalid("matcher: Recover() first");
+  if (!failed_.ok()) return failed_;
+  auto batch = commands_.Read(next_, max_commands);
+  if (!batch.ok()) return batch.status();
+  if (batch.value().empty()) return std::size_t{0};
+  std::vector<Event> produced;
+  for (const auto& record : batch.value()) exchange_.apply(Decode(record), produced);
+  std::vector<std::string> payloads;
+  payloads.reserve(produced.size());
+  for (const Event& e : produced) payloads.push_back(events::EncodeEvent(e));
+  if (!payloads.empty()) {
+    auto appended = events_.Append(payloads);
+    if (!appended.ok()) {
+      failed_ = appended.status();
+      return failed_;
+    }
+  }
+  next_ += batch.value().size();
+  return batch.value().size();
+}
+
+Status Matcher::Run(const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    auto applied = Step(kReadBatch);
+    if (!applied.ok()) return applied.status();
+    if (applied.value() == 0) commands_.WaitFor(next_, std::chrono::milliseconds(100));
+  }
+  return Status::Ok();
+}
+
+}  // namespace isucoin::commands
