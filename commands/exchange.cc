@@ -305,12 +305,16 @@ void ExchangeState::On(const CommitsReported& c, Emitter& emit) {
 // ---------------------------------------------------------------------------------------------
 // Reset
 
-void ExchangeState::On(const ResetRequested&, Emitter& emit) {
+void ExchangeState::On(const MalformedCommand& c, Emitter& emit) {
+  emit(CommandRejected{"malformed command: " + c.error});
+}
+
+void ExchangeState::On(const ResetRequested& c, Emitter& emit) {
   for (auto& [id, match] : matches_) {
     for (Id leg : match.legs) AnswerDeferredCancels(orders_.at(leg), false, emit);
     emit(MatchAborted{id, AbortReason::kReset, {}});
   }
-  emit(ExchangeReset{});
+  emit(ExchangeReset{c.endpoints});
   auto genesis = Restore(genesis_snapshot_);
   // The genesis snapshot was written by this process; failing to read it back is a bug.
   if (!genesis.ok()) std::abort();

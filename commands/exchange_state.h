@@ -83,6 +83,7 @@ class ExchangeState {
   void On(const events::ReservationsReported& c, Emitter& emit);
   void On(const events::CommitsReported& c, Emitter& emit);
   void On(const events::ResetRequested& c, Emitter& emit);
+  void On(const events::MalformedCommand& c, Emitter& emit);
 
   void CompleteGenesis(Emitter& emit);
   // Proposes matches until none is possible (MATCHING.md "The sweep").

@@ -17,10 +17,8 @@ constexpr std::size_t kReadBatch = 4096;
 Command Matcher::Decode(const events::LogRecord& record) {
   auto decoded = events::DecodeCommand(record.payload, record.offset);
   if (decoded.ok()) return std::move(decoded).value();
-  // The matcher answers what it cannot read with CommandRejected (see Exchange): an
-  // OrderPlaced from user 0 is the smallest command it is certain to reject, carrying no
-  // time of its own. The decode error itself is logged by the caller.
-  return Command{record.offset, 0, events::OrderPlaced{0, events::Side::kBuy, 0, 0}};
+  // Deterministic like everything else: the same bytes always give the same rejection.
+  return Command{record.offset, 0, events::MalformedCommand{decoded.status().message()}};
 }
 
 Status Matcher::Recover() {

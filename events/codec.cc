@@ -47,7 +47,11 @@ ISUCOIN_SCHEMA(Reservation, v("order_id", r.order_id); v("reserve_id", r.reserve
                v("error", r.error));
 ISUCOIN_SCHEMA(ReservationsReported, v("match_id", r.match_id); v("results", r.results));
 ISUCOIN_SCHEMA(CommitsReported, v("trade_ids", r.trade_ids));
-ISUCOIN_SCHEMA(ResetRequested, (void)v; (void)r);
+ISUCOIN_SCHEMA(ServiceEndpoints, v("bank_endpoint", r.bank_endpoint);
+               v("bank_appid", r.bank_appid); v("log_endpoint", r.log_endpoint);
+               v("log_appid", r.log_appid));
+ISUCOIN_SCHEMA(ResetRequested, v("endpoints", r.endpoints));
+ISUCOIN_SCHEMA(MalformedCommand, v("error", r.error));
 
 // Events
 ISUCOIN_SCHEMA(GenesisUser, v("user_id", r.user_id); v("bank_id", r.bank_id); v("name", r.name);
@@ -88,7 +92,7 @@ ISUCOIN_SCHEMA(TradeLeg, v("order_id", r.order_id); v("user_id", r.user_id); v("
 ISUCOIN_SCHEMA(TradeExecuted, v("trade_id", r.trade_id); v("match_id", r.match_id);
                v("price", r.price); v("amount", r.amount); v("legs", r.legs));
 ISUCOIN_SCHEMA(TradeSettled, v("trade_id", r.trade_id));
-ISUCOIN_SCHEMA(ExchangeReset, (void)v; (void)r);
+ISUCOIN_SCHEMA(ExchangeReset, v("endpoints", r.endpoints));
 ISUCOIN_SCHEMA(CommandRejected, v("reason", r.reason));
 
 #undef ISUCOIN_SCHEMA

@@ -104,14 +104,30 @@ struct CommitsReported {
   std::vector<Id> trade_ids;
   bool operator==(const CommitsReported&) const = default;
 };
+// Where the bank and the analytics service are (SPEC.md /initialize): a fact of the log, so
+// that every worker following it uses what the last /initialize said.
+struct ServiceEndpoints {
+  std::string bank_endpoint;
+  std::string bank_appid;
+  std::string log_endpoint;
+  std::string log_appid;
+  bool operator==(const ServiceEndpoints&) const = default;
+};
 struct ResetRequested {
+  ServiceEndpoints endpoints;
   bool operator==(const ResetRequested&) const = default;
+};
+// Never appended by anyone: what the matcher reads in place of a record that does not decode,
+// so that a damaged input is answered (CommandRejected) instead of stopping the exchange.
+struct MalformedCommand {
+  std::string error;
+  bool operator==(const MalformedCommand&) const = default;
 };
 
 using CommandBody =
     std::variant<UserImported, TradeImported, OrderImported, GenesisSealed, SignupRequested,
                  SigninRecorded, OrderPlaced, BuyCreditRefused, CancelRequested,
-                 ReservationsReported, CommitsReported, ResetRequested>;
+                 ReservationsReported, CommitsReported, ResetRequested, MalformedCommand>;
 
 struct Command {
   std::uint64_t offset = 0;  // position in the commands log; assigned by the log, not encoded
@@ -268,6 +284,7 @@ struct TradeSettled {
   bool operator==(const TradeSettled&) const = default;
 };
 struct ExchangeReset {
+  ServiceEndpoints endpoints;
   bool operator==(const ExchangeReset&) const = default;
 };
 // A command the matcher could not apply (invalid values, unknown user, import after genesis).

@@ -55,7 +55,9 @@ TEST(MatcherTest, AppliesCommandsAndWritesSequencedEvents) {
   for (const auto& payload : events) {
     auto e = DecodeEvent(payload);
     ASSERT_TRUE(e.ok()) << payload;
-    if (previous) EXPECT_LT(*previous, e.value().seq);  // strictly increasing
+    if (previous) {
+      EXPECT_LT(*previous, e.value().seq);  // strictly increasing
+    }
     previous = e.value().seq;
   }
 }

@@ -97,6 +97,7 @@ std::string Describe(const ev::Command& cmd) {
             o << " }";
           },
           [&](const ev::ResetRequested&) { o << "ResetRequested{}"; },
+          [&](const ev::MalformedCommand& c) { o << "MalformedCommand{" << c.error << "}"; },
       },
       cmd.body);
   return o.str();
@@ -254,6 +255,9 @@ std::string ToCpp(const ev::Command& cmd) {
             o << "}}";
           },
           [&](const ev::ResetRequested&) { o << "ev::ResetRequested{}"; },
+          [&](const ev::MalformedCommand& c) {
+            o << "ev::MalformedCommand{" << Quote(c.error) << "}";
+          },
       },
       cmd.body);
   o << ")";

@@ -57,7 +57,9 @@ std::vector<ev::Event> ReferenceExchange::apply(const ev::Command& cmd) {
           if constexpr (std::is_same_v<T, ev::CancelRequested>) OnCancel(c);
           if constexpr (std::is_same_v<T, ev::ReservationsReported>) OnReservations(c);
           if constexpr (std::is_same_v<T, ev::CommitsReported>) OnCommits(c);
-          if constexpr (std::is_same_v<T, ev::ResetRequested>) OnReset();
+          if constexpr (std::is_same_v<T, ev::ResetRequested>) OnReset(c.endpoints);
+          if constexpr (std::is_same_v<T, ev::MalformedCommand>)
+            Emit(ev::CommandRejected{"malformed command: " + c.error});
         }
       },
       cmd.body);
@@ -402,7 +404,7 @@ void ReferenceExchange::OnCommits(const ev::CommitsReported& c) {
   }
 }
 
-void ReferenceExchange::OnReset() {
+void ReferenceExchange::OnReset(const ev::ServiceEndpoints& endpoints) {
   for (const auto& [match_id, m] : s_.pending) {
     for (const auto& leg : m.legs) {
       const Order& o = s_.orders.at(leg.order_id);
@@ -412,7 +414,7 @@ void ReferenceExchange::OnReset() {
     }
     Emit(ev::MatchAborted{match_id, ev::AbortReason::kReset, {}});
   }
-  Emit(ev::ExchangeReset{});
+  Emit(ev::ExchangeReset{endpoints});
   s_ = genesis_;  // id counters are members outside s_: never reused
   Sweep();
 }

@@ -98,7 +98,7 @@ class ReferenceExchange {
   void OnCancel(const events::CancelRequested& c);
   void OnReservations(const events::ReservationsReported& c);
   void OnCommits(const events::CommitsReported& c);
-  void OnReset();
+  void OnReset(const isucoin::events::ServiceEndpoints& endpoints);
 
   State s_;
   State genesis_;

@@ -23,7 +23,8 @@ std::vector<CommandBody> AllCommandBodies() {
       CancelRequested{7, 11},
       ReservationsReported{4, {{11, 99, ""}, {12, std::nullopt, "credit is insufficient"}}},
       CommitsReported{{1, 2, 3}},
-      ResetRequested{},
+      ResetRequested{{"http://127.0.0.1:5515", "bank-app", "http://127.0.0.1:5516", "log-app"}},
+      MalformedCommand{"command: not valid JSON"},
   };
 }
 
@@ -49,7 +50,7 @@ std::vector<EventBody> AllEventBodies() {
       MatchAborted{5, AbortReason::kReserveFailed, {77, 78}},
       TradeExecuted{9, 5, 4000, 2, {{12, 8, Side::kBuy, 2, 77}, {13, 9, Side::kSell, 2, 78}}},
       TradeSettled{9},
-      ExchangeReset{},
+      ExchangeReset{{"http://b", "x", "http://l", "y"}},
       CommandRejected{"unknown user 5"},
   };
 }
