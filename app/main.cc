@@ -15,8 +15,10 @@ struct Entry {
 constexpr Entry kSubcommands[] = {
     {"match", "run the matcher over JSON-lines commands (stdin or FILE), print its events",
      isucoin::app::MatchCommand},
-    {"log", "check a FileLog directory without changing it: log verify DIR",
+    {"log", "FileLog tools: log verify DIR | log dump DIR [FROM] | log append DIR",
      isucoin::app::LogCommand},
+    {"matcher", "the matcher process: apply DIR/commands, write DIR/events (FileLog)",
+     isucoin::app::MatcherCommand},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -9,5 +9,6 @@ using Subcommand = int (*)(int argc, char** argv);
 
 int MatchCommand(int argc, char** argv);
 int LogCommand(int argc, char** argv);
+int MatcherCommand(int argc, char** argv);
 
 }  // namespace isucoin::app
