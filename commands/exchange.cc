@@ -37,12 +37,11 @@ void ExchangeState::Apply(const Command& cmd, std::vector<Event>& out) {
 }
 
 Order* ExchangeState::FindOrder(Id id) {
-  auto it = orders_.find(id);
-  return it == orders_.end() ? nullptr : &it->second;
+  return orders_.Find(id);
 }
 
 Order& ExchangeState::AddOrder(const Order& order) {
-  return orders_.emplace(order.id, order).first->second;
+  return orders_.Insert(order);
 }
 
 // ---------------------------------------------------------------------------------------------

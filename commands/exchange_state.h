@@ -11,6 +11,7 @@
 
 #include "commands/order.h"
 #include "commands/order_book.h"
+#include "commands/order_table.h"
 #include "events/records.h"
 #include "events/status.h"
 
@@ -99,7 +100,7 @@ class ExchangeState {
   std::unordered_map<Id, User> users_;              // lookups only; never iterated for output
   std::unordered_map<std::string, Id> user_by_bank_;
   std::unordered_map<std::string, SigninGuard> signin_guards_;
-  std::unordered_map<Id, Order> orders_;            // every order ever; nodes are stable
+  OrderTable orders_;                               // every order ever, by id
   std::set<Id> genesis_trades_;                     // imported trade ids, for order imports
   std::map<Id, PendingMatch> matches_;              // pending, by id (reset walks them in order)
   std::set<Id> unsettled_trades_;                   // executed, commit not yet reported

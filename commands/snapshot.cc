@@ -32,11 +32,10 @@ std::string ExchangeState::Snapshot() const {
     users.push_back({u.id, u.bank_id, u.name, u.password_hash, u.created_at});
   }
   json orders = json::array();
-  for (Id id : SortedKeys(orders_)) {
-    const Order& o = orders_.at(id);
+  orders_.ForEachById([&](const Order& o) {
     orders.push_back({o.id, o.user_id, static_cast<int>(o.side), o.amount, o.price,
                       static_cast<int>(o.state), o.match_id, o.deferred_cancels});
-  }
+  });
   json guards = json::array();
   for (const std::string& bank_id : SortedKeys(signin_guards_)) {
     const SigninGuard& g = signin_guards_.at(bank_id);
@@ -109,10 +108,9 @@ Result<std::unique_ptr<ExchangeState>> ExchangeState::Restore(std::string_view b
 
 void ExchangeState::RebuildBook() {
   // Inserting in id order puts every order at the tail of its level: priority by construction.
-  for (Id id : SortedKeys(orders_)) {
-    Order& o = orders_.at(id);
+  orders_.ForEachById([&](Order& o) {
     if (o.state == OrderState::kOpen) book_.Insert(&o);
-  }
+  });
 }
 
 }  // namespace isucoin::commands
