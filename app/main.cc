@@ -13,12 +13,20 @@ struct Entry {
 };
 
 constexpr Entry kSubcommands[] = {
+    {"serve", "the whole exchange in one process on the embedded FileLog (api, matcher, ...)",
+     isucoin::app::ServeCommand},
+    {"import", "validate an initial dataset and append it as a new log's genesis",
+     isucoin::app::ImportCommand},
     {"match", "run the matcher over JSON-lines commands (stdin or FILE), print its events",
      isucoin::app::MatchCommand},
     {"log", "FileLog tools: log verify DIR | log dump DIR [FROM] | log append DIR",
      isucoin::app::LogCommand},
     {"matcher", "the matcher process: apply DIR/commands, write DIR/events (FileLog)",
      isucoin::app::MatcherCommand},
+    {"settle", "the settlement worker: DIR/events -> ISUBANK -> DIR/commands (FileLog)",
+     isucoin::app::SettleCommand},
+    {"ship", "the log shipper: DIR/events -> ISULOGGER /send_bulk (FileLog, read-only)",
+     isucoin::app::ShipCommand},
 };
 
 void PrintUsage(std::FILE* out) {

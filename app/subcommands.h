@@ -10,5 +10,9 @@ using Subcommand = int (*)(int argc, char** argv);
 int MatchCommand(int argc, char** argv);
 int LogCommand(int argc, char** argv);
 int MatcherCommand(int argc, char** argv);
+int SettleCommand(int argc, char** argv);
+int ShipCommand(int argc, char** argv);
+int ServeCommand(int argc, char** argv);
+int ImportCommand(int argc, char** argv);
 
 }  // namespace isucoin::app

@@ -11,7 +11,7 @@ log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 DEB_PACKAGES=(
   cmake g++ pkg-config make
   libpistache-dev librdkafka-dev libpqxx-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libcrypt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libcrypt-dev libssl-dev
   postgresql-15
 )
 
@@ -23,6 +23,8 @@ install_deps() {
       missing+=("$pkg")
     fi
   done
+  # The web app is bundled with npm; machines of this kind ship Node.js, others get Debian's.
+  if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
   if ((${#missing[@]} == 0)); then
     return 0
   fi
@@ -33,12 +35,16 @@ install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build DIR BUILD_TYPE [extra cmake args...]
+# build DIR BUILD_TYPE [targets...]   (no targets: everything)
 build() {
   local dir="$1" type="$2"
   shift 2
   local werror=OFF
   if [[ "${CI:-}" == "true" ]]; then werror=ON; fi
-  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DISUCOIN_WERROR="$werror" "$@" >/dev/null
-  cmake --build "$dir" -j "$JOBS"
+  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DISUCOIN_WERROR="$werror" >/dev/null
+  if (($# > 0)); then
+    cmake --build "$dir" -j "$JOBS" --target "$@"
+  else
+    cmake --build "$dir" -j "$JOBS"
+  fi
 }
