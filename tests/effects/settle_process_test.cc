@@ -34,7 +34,9 @@ pid_t SpawnSettle(const std::string& dir, const IsusimProcess& sim) {
 }
 
 TEST(SettleProcessTest, SigkillMidFlightThenRestartCommitsEveryTradeOnce) {
-  IsusimProcess sim({"--check-ms", "0", "--reserve-ms", "70", "--commit-ms", "300",
+  // Commits slower than anything else here, so that killing the worker once the first trade
+  // is executed always finds commits at the bank.
+  IsusimProcess sim({"--check-ms", "0", "--reserve-ms", "70", "--commit-ms", "1000",
                      "--cancel-ms", "80"});
   const std::string dir = ::testing::TempDir() + "/settle_process_" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
@@ -65,8 +67,10 @@ TEST(SettleProcessTest, SigkillMidFlightThenRestartCommitsEveryTradeOnce) {
   auto settled = [&] { return Only<events::TradeSettled>(ReadEvents(*events_log.value())).size(); };
   {
     MatcherThread matcher(*commands_ro.value(), *events_log.value());
-    // Kill once trades have started settling, while others are still at the bank.
-    ASSERT_TRUE(Eventually([&] { return settled() >= 1; }, 20s));
+    // Kill once trades are executed: their commits are then at the bank (1 s each).
+    ASSERT_TRUE(Eventually(
+        [&] { return !Only<events::TradeExecuted>(ReadEvents(*events_log.value())).empty(); },
+        20s));
     ASSERT_EQ(::kill(child, SIGKILL), 0);
     int status = 0;
     ::waitpid(child, &status, 0);
