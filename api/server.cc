@@ -240,11 +240,20 @@ class Handler final : public Http::Handler {
 
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     peer->putData(kConnectionData, std::make_shared<Connection>());
+    // Pistache's transport looks up its own parser on every peer when it reaps idle
+    // connections (TransportImpl::checkIdlePeers) and throws, killing the process, when there
+    // is none. We frame requests ourselves, so the parser only serves as the peer's idle
+    // clock, refreshed on every input below.
+    peer->putData(Http::Handler::ParserData,
+                  std::make_shared<Http::RequestParser>(api_->options().max_request_bytes));
   }
 
   void onInput(const char* buffer, size_t len,
                const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     try {
+      if (auto clock = peer->tryGetData(Http::Handler::ParserData)) {
+        std::static_pointer_cast<Http::RequestParser>(clock)->reset();  // "last heard from"
+      }
       auto conn = std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionData));
       if (!conn || conn->broken) return;
       conn->input.append(buffer, len);

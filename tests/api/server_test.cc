@@ -1,6 +1,8 @@
 // In-process server tests: ApiServer over MemoryLogs, the real matcher and LiveReadModel.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -203,6 +205,19 @@ TEST_F(ServerTest, KeepAliveWithoutTheHeader) {
   // Raw HTTP/1.1 with no Connection header: the answer says keep-alive.
   auto raw = RawExchange(ex.server().port(), "GET /info HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   EXPECT_NE(raw.find("Connection: Keep-Alive"), std::string::npos) << raw;
+}
+
+// Pistache reaps idle peers on a timer and looks up its own parser on each one; a connection
+// kept open across that check once killed the whole process (uncaught exception).
+TEST_F(ServerTest, AKeptAliveConnectionSurvivesTheIdlePeerCheck) {
+  HttpClient c;
+  ASSERT_EQ(c.Get(ex.url("/info")).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  auto again = c.Get(ex.url("/info"));
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.num_connects, 0);  // still the same connection
+  HttpClient other;
+  EXPECT_EQ(other.Get(ex.url("/info")).status, 200);  // and the server is alive
 }
 
 TEST_F(ServerTest, LargeFormsAnd413) {

@@ -86,7 +86,12 @@ class ServeTest : public ::testing::Test {
   json WaitForOrders(HttpClient& c, const std::string& url, const std::function<bool(const json&)>& pred) {
     json orders;
     for (int i = 0; i < 200; ++i) {
-      orders = json::parse(c.Get(url + "/orders").body);
+      auto r = c.Get(url + "/orders");
+      if (r.status != 200 || !json::accept(r.body)) {
+        ADD_FAILURE() << "GET /orders answered " << r.status << ": " << r.body << "\n" << r.headers;
+        return orders;
+      }
+      orders = json::parse(r.body);
       if (pred(orders)) return orders;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -161,6 +166,110 @@ TEST_F(ServeTest, ATradeIsPaidLoggedAndSurvivesKill9AndInitializeReturnsToTheDat
     int status = again.Kill(SIGTERM);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "serve did not stop cleanly";
   }
+}
+
+TEST_F(ServeTest, EveryStatusOfTheContractAgainstTheRealBank) {
+  ServeProcess serve(data_, sim_);
+  const std::string url = serve.url();
+  HttpClient anon, alice, bob;
+  sim_.SetCredit("isucon-102", 100);  // bob can pay for 1 chair at 100, not more
+
+  // signup: 400 missing, 404 no bank account, 200, 409 taken.
+  EXPECT_EQ(anon.Post(url + "/signup", "name=alice&bank_id=isucon-101").status, 400);
+  EXPECT_EQ(anon.Post(url + "/signup", "name=&bank_id=isucon-101&password=pw").status, 400);
+  EXPECT_EQ(anon.Post(url + "/signup", "name=x&bank_id=no-such-account&password=pw").status, 404);
+  EXPECT_EQ(anon.Post(url + "/signup", "name=alice&bank_id=isucon-101&password=pw").status, 200);
+  EXPECT_EQ(anon.Post(url + "/signup", "name=alice2&bank_id=isucon-101&password=pw").status, 409);
+  EXPECT_EQ(anon.Post(url + "/signup", "name=bob&bank_id=isucon-102&password=pw").status, 200);
+
+  // signin: 400 missing, 404 wrong password or unknown, 403 from the 6th failure on.
+  EXPECT_EQ(anon.Post(url + "/signin", "bank_id=isucon-101").status, 400);
+  EXPECT_EQ(anon.Post(url + "/signin", "bank_id=nobody&password=pw").status, 404);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(anon.Post(url + "/signin", "bank_id=isucon-102&password=no").status, 404);
+  EXPECT_EQ(anon.Post(url + "/signin", "bank_id=isucon-102&password=pw").status, 403);
+  auto signed_in = alice.Post(url + "/signin", "bank_id=isucon-101&password=pw");
+  ASSERT_EQ(signed_in.status, 200);
+  EXPECT_EQ(json::parse(signed_in.body)["name"], "alice");
+
+  // orders: 401 signed out, 400 invalid, 400 with 残高 when the bank says no.
+  EXPECT_EQ(anon.Post(url + "/orders", "type=buy&amount=1&price=100").status, 401);
+  EXPECT_EQ(anon.Get(url + "/orders").status, 401);
+  EXPECT_EQ(anon.Request("DELETE", url + "/order/1", "").status, 401);
+  for (const char* bad : {"type=hold&amount=1&price=1", "type=buy&amount=0&price=1",
+                          "type=buy&amount=-1&price=1", "type=buy&amount=1&price=x",
+                          "type=buy&amount=99999999999999999999&price=1", "type=buy&price=1"}) {
+    auto r = alice.Post(url + "/orders", bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_TRUE(json::parse(r.body).contains("error")) << r.body;
+  }
+  auto poor = alice.Post(url + "/orders", "type=buy&amount=1000&price=1000000");  // 10^9 yen
+  EXPECT_EQ(poor.status, 400);
+  EXPECT_NE(json::parse(poor.body)["error"].get<std::string>().find("残高"), std::string::npos);
+  EXPECT_EQ(json::parse(alice.Get(url + "/orders").body).size(), 0u);  // nothing changed
+
+  // DELETE: 200 own open order, 404 again (closed), 404 someone else's, 404 unknown.
+  auto placed = alice.Post(url + "/orders", "type=sell&amount=1&price=999999");
+  ASSERT_EQ(placed.status, 200);
+  const std::string id = std::to_string(json::parse(placed.body)["id"].get<long>());
+  EXPECT_EQ(json::parse(alice.Get(url + "/orders").body).size(), 1u);  // read-your-writes
+  HttpClient user1;
+  ASSERT_EQ(user1.Post(url + "/signin", "bank_id=isucon-001&password=password").status, 200);
+  EXPECT_EQ(user1.Request("DELETE", url + "/order/" + id, "").status, 404);
+  auto cancelled = alice.Request("DELETE", url + "/order/" + id, "");
+  EXPECT_EQ(cancelled.status, 200);
+  EXPECT_EQ(json::parse(cancelled.body)["id"].get<long>(), std::stol(id));
+  EXPECT_EQ(json::parse(alice.Get(url + "/orders").body).size(), 0u);  // cancelled: left out
+  EXPECT_EQ(alice.Request("DELETE", url + "/order/" + id, "").status, 404);
+  EXPECT_EQ(alice.Request("DELETE", url + "/order/424242", "").status, 404);
+
+  // /info signed out: no traded_orders, no share button; the dataset's chart is there.
+  auto info = json::parse(anon.Get(url + "/info?cursor=0").body);
+  EXPECT_FALSE(info.contains("traded_orders"));
+  EXPECT_EQ(info["enable_share"], false);
+  EXPECT_FALSE(info["chart_by_hour"].empty());
+
+  // signout clears the session.
+  EXPECT_EQ(alice.Post(url + "/signout", "").status, 200);
+  EXPECT_EQ(alice.Get(url + "/orders").status, 401);
+  EXPECT_EQ(anon.Get(url + "/no/such/route").status, 404);
+}
+
+TEST_F(ServeTest, ATradeIsShownOnlyOnceTheBankHasCommittedIt) {
+  // Every account of the dataset exists: alice's buy may well trade with an open sell of the
+  // dataset rather than with the seller below; either way it must be paid before it shows.
+  IsusimProcess slow_bank({"--commit-ms", "1500", "--reserve-ms", "0", "--check-ms", "0",
+                           "--accounts", ISUCOIN_SOURCE_DIR "/examples/bank_accounts.jsonl"});
+  ServeProcess serve(data_, slow_bank);
+  const std::string url = serve.url();
+  HttpClient alice, seller;
+  ASSERT_EQ(alice.Post(url + "/signup", "name=alice&bank_id=isucon-101&password=pw").status, 200);
+  ASSERT_EQ(alice.Post(url + "/signin", "bank_id=isucon-101&password=pw").status, 200);
+  ASSERT_EQ(seller.Post(url + "/signin", "bank_id=isucon-001&password=password").status, 200);
+  ASSERT_EQ(alice.Post(url + "/orders", "type=buy&amount=1&price=9000").status, 200);
+  ASSERT_EQ(seller.Post(url + "/orders", "type=sell&amount=1&price=9000").status, 200);
+  auto first_info = alice.Get(url + "/info");
+  ASSERT_EQ(first_info.status, 200) << first_info.body;
+  const auto cursor = json::parse(first_info.body)["cursor"];
+
+  // Reserved at once, commit takes 1.5 s: in between the trade is executed but unpaid.
+  bool executed_unpaid = false;
+  for (int i = 0; i < 40 && !executed_unpaid; ++i) {
+    executed_unpaid = !slow_bank.Reservations().empty();
+    if (!executed_unpaid) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(executed_unpaid);
+  auto before = json::parse(alice.Get(url + "/orders").body);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_FALSE(before[0].contains("trade_id")) << "shown as traded before the bank committed";
+  EXPECT_EQ(json::parse(alice.Get(url + "/info?cursor=" + cursor.dump()).body)["cursor"], cursor);
+
+  auto after = WaitForOrders(alice, url, [](const json& o) { return o[0].contains("trade_id"); });
+  for (const auto& r : slow_bank.Reservations()) EXPECT_EQ(r["state"], "committed");
+  auto info = json::parse(alice.Get(url + "/info?cursor=" + cursor.dump()).body);
+  EXPECT_EQ(info["cursor"], after[0]["trade_id"]);
+  ASSERT_EQ(info["traded_orders"].size(), 1u);  // every trade of mine between the two cursors
+  EXPECT_EQ(info["traded_orders"][0]["id"], after[0]["id"]);
+  EXPECT_EQ(json::parse(alice.Get(url + "/info?cursor=" + info["cursor"].dump()).body)["traded_orders"].size(), 0u);
 }
 
 }  // namespace
