@@ -21,7 +21,7 @@ const std::vector<SettingSpec> kServeSettings = {
     {"bcrypt-cost", "10", "bcrypt cost of new passwords (4-15; each step doubles the time)"},
     {"share-ratio", "3", "users whose id % 10 is below this see the share button (0-10)"},
     {"utc-offset", "+09:00", "the exchange's time zone offset (Asia/Tokyo)"},
-    {"web-root", "", "directory of the single-page app served at /"},
+    {"web-root", "web/dist", "directory of the single-page app served at / (built by web/build.sh)"},
     {"session-secret", "", "cookie HMAC key (default: generated once into DATA/session_secret)"},
     {"bank", "", "ISUBANK base URL until /initialize names one"},
     {"bank-appid", "", "ISUBANK app id until /initialize names one"},

@@ -15,10 +15,11 @@ DEB_PACKAGES=(
   postgresql-15
 )
 
+# install_deps [extra Debian packages...]
 install_deps() {
   local missing=()
   local pkg
-  for pkg in "${DEB_PACKAGES[@]}"; do
+  for pkg in "${DEB_PACKAGES[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$pkg")
     fi
