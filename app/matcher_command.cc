@@ -6,15 +6,13 @@
 #include <cstring>
 #include <string>
 
+#include "app/stop_signal.h"
 #include "app/subcommands.h"
 #include "commands/matcher.h"
 #include "events/file_log.h"
 
 namespace isucoin::app {
 namespace {
-
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
 
 void PrintMatcherUsage(std::FILE* out) {
   std::fprintf(out,
@@ -63,8 +61,7 @@ int MatcherCommand(int argc, char** argv) {
   }
   std::fprintf(stderr, "isucoin matcher: resuming at command %llu\n",
                static_cast<unsigned long long>(matcher.next_command()));
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  const std::atomic<bool>& stop = StopRequested();
   Status status;
   if (until_idle) {
     for (;;) {
@@ -76,7 +73,7 @@ int MatcherCommand(int argc, char** argv) {
       if (applied.value() == 0) break;
     }
   } else {
-    status = matcher.Run(g_stop);
+    status = matcher.Run(stop);
   }
   Status closed = events_log.value()->Close();
   if (!status.ok() || !closed.ok()) {

@@ -6,6 +6,7 @@
 
 #include "app/embedded_exchange.h"
 #include "app/settings.h"
+#include "app/stop_signal.h"
 #include "app/subcommands.h"
 #include "events/time_format.h"
 
@@ -29,9 +30,6 @@ const std::vector<SettingSpec> kServeSettings = {
     {"logger-appid", "", "ISULOGGER app id until /initialize names one"},
     {"import", "", "initial dataset (JSON lines) imported when DATA has no log yet"},
 };
-
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
 
 }  // namespace
 
@@ -79,9 +77,7 @@ int ServeCommand(int argc, char** argv) {
     }
   }
 
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGPIPE, SIG_IGN);
+  const std::atomic<bool>& stop = StopRequested();
   auto exchange = EmbeddedExchange::Start(options);
   if (!exchange.ok()) {
     std::fprintf(stderr, "isucoin serve: %s\n", exchange.status().ToString().c_str());
@@ -90,7 +86,7 @@ int ServeCommand(int argc, char** argv) {
   std::printf("isucoin serving on http://127.0.0.1:%u/ (data %s)\n", exchange.value()->port(),
               options.data_dir.c_str());
   std::fflush(stdout);
-  while (!g_stop.load() && exchange.value()->health().ok()) {
+  while (!stop.load() && exchange.value()->health().ok()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   Status health = exchange.value()->health();

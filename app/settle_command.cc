@@ -17,15 +17,13 @@
 #include <string>
 #include <thread>
 
+#include "app/stop_signal.h"
 #include "app/subcommands.h"
 #include "effects/settlement.h"
 #include "events/file_log.h"
 
 namespace isucoin::app {
 namespace {
-
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
 
 void PrintSettleUsage(std::FILE* out) {
   std::fprintf(out,
@@ -90,8 +88,7 @@ int SettleCommand(int argc, char** argv) {
     return 1;
   }
   options.checkpoint_dir = dir + "/settlement";
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  const std::atomic<bool>& stop = StopRequested();
 
   effects::Settlement settlement(*events_log.value(), *commands.value(), options);
   if (Status s = settlement.Start(); !s.ok()) {
@@ -101,7 +98,7 @@ int SettleCommand(int argc, char** argv) {
   std::fprintf(stderr, "isucoin settle: following events from offset %llu\n",
                static_cast<unsigned long long>(settlement.next_offset()));
   Status health;
-  while (!g_stop && (health = settlement.health()).ok()) {
+  while (!stop.load() && (health = settlement.health()).ok()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   settlement.Stop();

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "app/stop_signal.h"
 #include "app/subcommands.h"
 #include "effects/shipper.h"
 #include "events/file_log.h"
@@ -19,8 +20,6 @@
 namespace isucoin::app {
 namespace {
 
-std::atomic<bool> g_ship_stop{false};
-void OnShipSignal(int) { g_ship_stop = true; }
 
 void PrintShipUsage(std::FILE* out) {
   std::fprintf(out,
@@ -93,8 +92,7 @@ int ShipCommand(int argc, char** argv) {
                  log.status().ToString().c_str());
     return 1;
   }
-  std::signal(SIGINT, OnShipSignal);
-  std::signal(SIGTERM, OnShipSignal);
+  const std::atomic<bool>& stop = StopRequested();
 
   effects::Shipper shipper(*log.value(), options);
   if (Status s = shipper.Start(); !s.ok()) {
@@ -105,7 +103,7 @@ int ShipCommand(int argc, char** argv) {
                static_cast<unsigned long long>(shipper.Delivered().at.offset),
                options.endpoint.url.c_str());
   auto last_report = std::chrono::steady_clock::now();
-  while (!g_ship_stop.load()) {
+  while (!stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (std::chrono::steady_clock::now() - last_report > std::chrono::seconds(60)) {
       PrintMetrics(shipper.metrics());

@@ -4,14 +4,7 @@
 namespace isucoin::commands::testing {
 namespace {
 
-class AllOrNothingTest : public ExchangeFixture {
- protected:
-  void SetUp() override {
-    alice = Signup("alice");
-    bob = Signup("bob");
-  }
-  Id alice = 0, bob = 0;
-};
+class AllOrNothingTest : public TwoTradersFixture {};
 
 TEST_F(AllOrNothingTest, ABuyLargerThanTheBookWaits) {
   Sell(alice, 2, 100);

@@ -4,14 +4,7 @@
 namespace isucoin::commands::testing {
 namespace {
 
-class CancelTest : public ExchangeFixture {
- protected:
-  void SetUp() override {
-    alice = Signup("alice");
-    bob = Signup("bob");
-  }
-  Id alice = 0, bob = 0;
-};
+class CancelTest : public TwoTradersFixture {};
 
 TEST_F(CancelTest, AnOpenOrderOfTheUserIsCancelled) {
   Id o = Buy(alice, 1, 100);

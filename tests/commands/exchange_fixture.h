@@ -92,6 +92,16 @@ class ExchangeFixture : public ::testing::Test {
   Micros time_ = 1'700'000'000'000'000;
 };
 
+// Most rule tests need two users trading with each other.
+class TwoTradersFixture : public ExchangeFixture {
+ protected:
+  void SetUp() override {
+    alice = Signup("alice");
+    bob = Signup("bob");
+  }
+  Id alice = 0, bob = 0;
+};
+
 // Readable failure messages: events print as their JSON encoding.
 inline std::string Show(const std::vector<EventBody>& bodies) {
   std::string s;

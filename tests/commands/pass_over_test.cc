@@ -4,14 +4,7 @@
 namespace isucoin::commands::testing {
 namespace {
 
-class PassOverTest : public ExchangeFixture {
- protected:
-  void SetUp() override {
-    alice = Signup("alice");
-    bob = Signup("bob");
-  }
-  Id alice = 0, bob = 0;
-};
+class PassOverTest : public TwoTradersFixture {};
 
 TEST_F(PassOverTest, AnOrderThatDoesNotFitIsPassedOver) {
   Id big = Sell(alice, 6, 99);   // best price, but 6 > 5

@@ -4,14 +4,7 @@
 namespace isucoin::commands::testing {
 namespace {
 
-class PriorityTest : public ExchangeFixture {
- protected:
-  void SetUp() override {
-    alice = Signup("alice");
-    bob = Signup("bob");
-  }
-  Id alice = 0, bob = 0;
-};
+class PriorityTest : public TwoTradersFixture {};
 
 TEST_F(PriorityTest, LowestSellIsTakenFirst) {
   Id s_high = Sell(alice, 1, 102);

@@ -5,18 +5,13 @@
 namespace isucoin::commands::testing {
 namespace {
 
-class SinglePriceTest : public ExchangeFixture {
+class SinglePriceTest : public TwoTradersFixture {
  protected:
-  void SetUp() override {
-    alice = Signup("alice");
-    bob = Signup("bob");
-  }
   std::int64_t PriceOf(const std::vector<EventBody>& ev) {
     const MatchProposed* m = FindMatch(ev);
     EXPECT_NE(m, nullptr) << Show(ev);
     return m ? m->price : -1;
   }
-  Id alice = 0, bob = 0;
 };
 
 TEST_F(SinglePriceTest, ARestingSellSetsThePrice) {
