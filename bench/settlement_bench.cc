@@ -5,9 +5,12 @@
 // as fast as the book allows and the bank round trips are what limits the rate. Measured from
 // the first order to the last TradeSettled (reserve → report → TradeExecuted → commit →
 // report → TradeSettled), plus the delay from a TradeExecuted being read to its /commit
-// leaving (SPEC.md: commits start at once).
+// leaving (SPEC.md: commits start at once). The log shipper runs over the same events, so
+// the delivery latency of analytics records (action time → received by the simulator's
+// logger) is measured under that load too.
 //
 //   ./scripts/bench settlement [PAIRS]      (default 3000 trades)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,8 +21,10 @@
 
 #include "commands/matcher.h"
 #include "effects/settlement.h"
+#include "effects/shipper.h"
 #include "events/codec.h"
 #include "events/file_log.h"
+#include "events/time_format.h"
 #include "tests/support/isusim_process.h"
 
 using namespace std::chrono_literals;
@@ -35,6 +40,12 @@ events::Micros WallMicros() {
 
 std::string Cmd(events::CommandBody body) {
   return events::EncodeCommand(events::Command{0, WallMicros(), std::move(body)});
+}
+
+double Percentile(std::vector<std::int64_t> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return static_cast<double>(v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))]);
 }
 
 void Die(const std::string& what) {
@@ -97,6 +108,10 @@ int main(int argc, char** argv) {
   options.checkpoint_dir = dir + "/settlement";
   effects::Settlement settlement(*events_log.value(), *commands.value(), options);
   if (Status s = settlement.Start(); !s.ok()) Die(s.ToString());
+  effects::ShipperOptions ship_options;
+  ship_options.endpoint = effects::LoggerEndpoint{sim.logger_url(), sim.appid()};
+  effects::Shipper shipper(*events_log.value(), ship_options);
+  if (Status s = shipper.Start(); !s.ok()) Die(s.ToString());
 
   if (!commands.value()->Append(signups).ok()) Die("append signups");
   Tail tail{*events_log.value()};
@@ -137,6 +152,18 @@ int main(int argc, char** argv) {
   std::printf("RESULT settlement_trades_per_sec %.0f trades/s\n", pairs / seconds);
   std::printf("RESULT commit_start_p99_ms %.3f ms\n",
               m.commit_start_delay.PercentileMicros(99) / 1000.0);
+
+  const bool delivered = shipper.WaitDelivered(events_log.value()->End(), 60s);
+  shipper.Stop();
+  std::vector<std::int64_t> delivery_ms;
+  for (const auto& r : sim.Logs()) {
+    auto t = events::ParseTime(r["time"].get<std::string>());
+    if (t.ok()) delivery_ms.push_back(r["received_at_ms"].get<std::int64_t>() - t.value() / 1000);
+  }
+  std::printf("analytics records received: %zu%s\n", delivery_ms.size(),
+              delivered ? "" : " (NOT all delivered within 60 s)");
+  std::printf("RESULT log_delivery_p50_ms %.0f ms\n", Percentile(delivery_ms, 0.50));
+  std::printf("RESULT log_delivery_p99_ms %.0f ms\n", Percentile(delivery_ms, 0.99));
 
   settlement.Stop();
   stop = true;
