@@ -18,19 +18,20 @@ enum class OrderState : std::uint8_t {
   kClosed,  // traded or cancelled
 };
 
-struct Order {
+// Field order matters: a walk reads `amount` and `next` of every order it passes, so they
+// share the first cache line (the struct is cache-line aligned).
+struct alignas(64) Order {
   Id id = 0;
   Id user_id = 0;
   Side side = Side::kBuy;
   std::int64_t amount = 0;
   std::int64_t price = 0;
-  OrderState state = OrderState::kOpen;
-  Id match_id = 0;                        // while locked
-  std::vector<std::uint64_t> deferred_cancels;  // offsets of CancelRequested waiting on the match
-
   // FIFO links inside the order's price level, while open (see OrderBook).
   Order* prev = nullptr;
   Order* next = nullptr;
+  OrderState state = OrderState::kOpen;
+  Id match_id = 0;                              // while locked
+  std::vector<std::uint64_t> deferred_cancels;  // offsets of CancelRequested waiting on the match
 };
 
 }  // namespace isucoin::commands
