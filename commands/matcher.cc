@@ -21,9 +21,34 @@ Command Matcher::Decode(const events::LogRecord& record) {
   return Command{record.offset, 0, events::MalformedCommand{decoded.status().message()}};
 }
 
-Status Matcher::Recover() {
+Status Matcher::Recover() { return RecoverFrom(Exchange(), 0); }
+
+Status Matcher::Recover(Exchange state, std::uint64_t next_command) {
+  return RecoverFrom(std::move(state), next_command);
+}
+
+Status Matcher::RecoverFrom(Exchange state, std::uint64_t next_command) {
   const events::Offset end = events_.End();
-  next_ = 0;
+  if (next_command > 0) {
+    if (next_command > commands_.End()) {
+      return Status::Invalid("snapshot covers " + std::to_string(next_command) +
+                             " commands but the commands log holds " +
+                             std::to_string(commands_.End()));
+    }
+    if (end == 0) return Status::Invalid("snapshot given but the events log is empty");
+    auto last_records = events_.Read(end - 1, 1);
+    if (!last_records.ok()) return last_records.status();
+    if (last_records.value().empty()) return Status::Corruption("events log: last record unreadable");
+    auto last = events::DecodeEvent(last_records.value().front().payload);
+    if (last.ok() && last.value().seq.cause + 1 < next_command) {
+      return Status::Invalid("snapshot at command " + std::to_string(next_command) +
+                             " is ahead of the events log (last cause " +
+                             std::to_string(last.value().seq.cause) + ")");
+    }
+    // (an undecodable last record is reported below, as without a snapshot)
+  }
+  exchange_ = std::move(state);
+  next_ = next_command;
   if (end > 0) {
     auto last_records = events_.Read(end - 1, 1);
     if (!last_records.ok()) return last_records.status();
@@ -39,6 +64,12 @@ Status Matcher::Recover() {
       return Status::Corruption("events log names command " + std::to_string(stop.cause) +
                                 " but the commands log ends at " +
                                 std::to_string(commands_.End()));
+    }
+    if (stop.cause < next_) {
+      // The snapshot already holds the last cause, and its events were durable when it was
+      // taken: nothing to complete.
+      recovered_ = true;
+      return Status::Ok();
     }
     // Re-derive the state: commands before the last cause, silently.
     std::vector<Event> scratch;

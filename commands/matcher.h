@@ -22,8 +22,15 @@ class Matcher {
  public:
   Matcher(events::Log& commands, events::Log& events) : commands_(commands), events_(events) {}
 
-  // Must be called once before Step/Run.
+  // Must be called once before Step/Run (or the snapshot overload below).
   Status Recover();
+  // Same, starting from a snapshot: `state` is the exchange after every command before
+  // `next_command` (replay/snapshot_file.h), whose events were durable when it was taken.
+  // Only the tail is re-applied; the last cause's missing events are completed as above when
+  // the cause lies in the tail. Returns Invalid, touching nothing, when the snapshot does not
+  // fit the logs (beyond the commands log, or past the last event's cause + 1): the caller
+  // then falls back to Recover() on a fresh Matcher.
+  Status Recover(Exchange state, std::uint64_t next_command);
 
   // Applies the commands available now (at most `max_commands`) and appends their events in
   // one durable batch. Returns how many commands were applied. After a failed append the
@@ -42,6 +49,7 @@ class Matcher {
   // Decodes one command record; an undecodable record still yields a Command (one the
   // matcher rejects), so that a damaged input never stops the exchange or shifts offsets.
   static events::Command Decode(const events::LogRecord& record);
+  Status RecoverFrom(Exchange state, std::uint64_t next_command);
 
   events::Log& commands_;
   events::Log& events_;

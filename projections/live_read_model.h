@@ -49,6 +49,14 @@ class LiveReadModel {
   // projection thread calls it when idle, so a quiet market is never staler than the interval).
   void RefreshInfo();
 
+  // Start-up only (before any reader or the projection thread): starts from a model restored
+  // from a snapshot (replay/snapshot_file.h) instead of an empty one.
+  void Replace(ReadModel model) {
+    std::unique_lock lock(mu_);
+    model_ = std::move(model);
+    changed_since_info_ = true;
+  }
+
   // Readers: run `f(const ReadModel&)` under a shared lock.
   template <typename F>
   auto Read(F&& f) const {

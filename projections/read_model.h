@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,6 +21,7 @@
 
 #include "events/applied_sequence.h"
 #include "events/records.h"
+#include "events/status.h"
 
 namespace isucoin::projections {
 
@@ -115,6 +117,18 @@ class ReadModel {
   std::size_t user_count() const { return users_.size(); }
   std::size_t order_count() const { return orders_.size(); }
   int utc_offset_seconds() const { return utc_offset_; }
+  std::size_t settled_trade_count() const { return trades_.size(); }   // settled + genesis
+  std::size_t unsettled_trade_count() const { return executed_.size(); }
+  std::optional<TradeView> latest_trade() const { return FindTrade(latest_trade_); }
+
+  // ---- snapshots (replay/snapshot_file.h)
+  // The whole state (genesis copy included) as canonical bytes: equal states give equal
+  // bytes (hash containers are written in key order). Deserialize(Serialize()) is the same
+  // model, and applying the same events to both keeps them equal.
+  std::string Serialize() const;
+  static Result<ReadModel> Deserialize(std::string_view bytes);
+  // FNV-1a 64 of Serialize().
+  std::uint64_t StateDigest() const;
 
  private:
   struct ExecutedTrade {
@@ -143,6 +157,9 @@ class ReadModel {
   void RemoveFromBook(const OrderView& o);
   void CountOpen(const OrderView& o, int delta);  // best prices only
   Micros BucketStart(Micros t, ChartResolution r) const;
+  void SerializeTo(std::string& out) const;
+  class Reader;
+  Status DeserializeFrom(Reader& in);
 
   int utc_offset_;
   events::AppliedSequence applied_;
