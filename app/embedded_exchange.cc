@@ -18,9 +18,11 @@
 #include "effects/http_client.h"
 #include "effects/settlement.h"
 #include "effects/shipper.h"
+#include "projections/postgres_sink.h"
 #include "events/codec.h"
 #include "events/file_log.h"
 #include "projections/live_read_model.h"
+#include "replay/startup.h"
 
 namespace isucoin::app {
 
@@ -86,6 +88,27 @@ Result<std::string> SessionSecret(const std::string& data_dir) {
   return secret;
 }
 
+// When to snapshot: every `every` records or `interval`, whichever first, if anything moved.
+class PeriodicSnapshot {
+ public:
+  PeriodicSnapshot(std::uint64_t every, std::chrono::seconds interval, std::uint64_t at)
+      : every_(every), interval_(interval), last_(at), last_time_(std::chrono::steady_clock::now()) {}
+  bool Due(std::uint64_t at) {
+    if (at == last_) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (at - last_ < every_ && now - last_time_ < interval_) return false;
+    last_ = at;
+    last_time_ = now;
+    return true;
+  }
+
+ private:
+  std::uint64_t every_;
+  std::chrono::seconds interval_;
+  std::uint64_t last_;
+  std::chrono::steady_clock::time_point last_time_;
+};
+
 }  // namespace
 
 struct EmbeddedExchange::Parts {
@@ -98,8 +121,12 @@ struct EmbeddedExchange::Parts {
   std::unique_ptr<BankCreditCheck> credit;
   std::unique_ptr<effects::Settlement> settlement;
   std::unique_ptr<effects::Shipper> shipper;
+  std::unique_ptr<projections::PostgresSink> postgres;
   api::MetricsRegistry metrics;
   std::unique_ptr<api::ApiServer> server;
+
+  std::unique_ptr<replay::SnapshotStore> snapshots;
+  std::unique_ptr<replay::SnapshotWriter> snapshot_writer;
 
   std::atomic<bool> stop{false};
   std::thread matcher_thread;
@@ -228,15 +255,30 @@ Result<std::unique_ptr<EmbeddedExchange>> EmbeddedExchange::Start(EmbeddedOption
   if (!events_log.ok()) return events_log.status();
   p->events_log = std::move(events_log).value();
 
-  // The matcher catches up with every command before anything else starts.
-  p->matcher = std::make_unique<commands::Matcher>(*p->commands_log, *p->events_log);
-  if (Status s = p->matcher->Recover(); !s.ok()) return s;
+  // The matcher catches up with every command before anything else starts: from the newest
+  // valid snapshot, replaying only the tail (replay/startup.h).
+  p->snapshots = std::make_unique<replay::SnapshotStore>(dir + "/snapshots", p->options.snapshots_kept);
+  {
+    auto started = replay::StartMatcher(*p->commands_log, *p->events_log, p->snapshots.get());
+    if (!started.ok()) return started.status();
+    p->matcher = std::move(started.value().matcher);
+  }
   for (;;) {
     auto n = p->matcher->Step(4096);
     if (!n.ok()) return n.status();
     if (n.value() == 0) break;
   }
   // The read model catches up with every event before the api answers anyone.
+  {
+    auto started = replay::StartReadModel(*p->events_log, p->snapshots.get(),
+                                          p->options.api.utc_offset_seconds);
+    if (!started.ok()) return started.status();
+    p->projected = started.value().replay.next_offset;
+    p->model.Replace(std::move(started.value().replay.model));
+  }
+  if (p->options.snapshot_every > 0) {
+    p->snapshot_writer = std::make_unique<replay::SnapshotWriter>(*p->snapshots);
+  }
   for (;;) {
     auto n = p->ProjectOnce();
     if (!n.ok()) return n.status();
@@ -246,12 +288,36 @@ Result<std::unique_ptr<EmbeddedExchange>> EmbeddedExchange::Start(EmbeddedOption
 
   Parts* parts = p.get();
   p->matcher_thread = std::thread([parts] {
-    if (Status s = parts->matcher->Run(parts->stop); !s.ok()) parts->Fail(s);
+    if (!parts->snapshot_writer) {
+      if (Status s = parts->matcher->Run(parts->stop); !s.ok()) parts->Fail(s);
+      return;
+    }
+    // Matcher::Run, plus a snapshot now and then (serialized here, written by the writer).
+    PeriodicSnapshot due(parts->options.snapshot_every, parts->options.snapshot_interval,
+                         parts->matcher->next_command());
+    while (!parts->stop.load(std::memory_order_relaxed)) {
+      auto n = parts->matcher->Step(4096);
+      if (!n.ok()) return parts->Fail(n.status());
+      const std::uint64_t at = parts->matcher->next_command();
+      if (due.Due(at)) {
+        parts->snapshot_writer->Submit(replay::SnapshotKind::kMatcher, at,
+                                       parts->matcher->exchange().Snapshot());
+      }
+      if (n.value() == 0) parts->commands_log->WaitFor(at, 100ms);
+    }
   });
   p->projection_thread = std::thread([parts] {
+    PeriodicSnapshot due(parts->options.snapshot_every, parts->options.snapshot_interval,
+                         parts->projected);
     while (!parts->stop.load()) {
       auto n = parts->ProjectOnce();
       if (!n.ok()) return parts->Fail(n.status());
+      if (parts->snapshot_writer && due.Due(parts->projected)) {
+        // A shared lock: readers go on; this thread is the only writer anyway.
+        parts->snapshot_writer->Submit(
+            replay::SnapshotKind::kReadModel, parts->projected,
+            parts->model.Read([](const projections::ReadModel& m) { return m.Serialize(); }));
+      }
       if (n.value() == 0) {
         parts->events_log->WaitFor(parts->projected, 100ms);
         parts->model.RefreshInfo();  // a quiet market is never staler than the interval
@@ -275,6 +341,14 @@ Result<std::unique_ptr<EmbeddedExchange>> EmbeddedExchange::Start(EmbeddedOption
     so.checkpoint_dir = dir + "/shipper";
     p->shipper = std::make_unique<effects::Shipper>(*p->events_log, so);
     if (Status s = p->shipper->Start(); !s.ok()) return s;
+  }
+  if (!p->options.postgres.empty()) {
+    projections::PostgresSinkOptions po;
+    po.conninfo = p->options.postgres;
+    po.schema = p->options.postgres_schema;
+    po.utc_offset_seconds = p->options.api.utc_offset_seconds;
+    p->postgres = std::make_unique<projections::PostgresSink>(*p->events_log, po);
+    if (Status s = p->postgres->Start(); !s.ok()) return s;
   }
 
   if (p->options.api.session_secret.empty()) {
@@ -301,9 +375,11 @@ void EmbeddedExchange::Stop() {
   if (p.server) p.server->Shutdown();
   if (p.settlement) p.settlement->Stop();
   if (p.shipper) p.shipper->Stop();
+  if (p.postgres) p.postgres->Stop();
   p.stop = true;
   if (p.matcher_thread.joinable()) p.matcher_thread.join();
   if (p.projection_thread.joinable()) p.projection_thread.join();
+  p.snapshot_writer.reset();  // writes what is pending
   if (p.events_log) (void)p.events_log->Close();
   if (p.commands_log) (void)p.commands_log->Close();
 }

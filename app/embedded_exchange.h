@@ -10,6 +10,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +28,16 @@ struct EmbeddedOptions {
   events::ServiceEndpoints default_endpoints;
   bool run_settlement = true;
   bool run_shipper = true;
+  // Snapshots in DATA/snapshots (replay/snapshot_file.h): start-up resumes from the newest
+  // valid ones; while serving, the matcher and the read model are snapshotted every
+  // `snapshot_every` records or `snapshot_interval`, whichever comes first (when anything
+  // changed). snapshot_every = 0 turns periodic snapshots off.
+  std::uint64_t snapshot_every = 200'000;
+  std::chrono::seconds snapshot_interval{300};
+  std::size_t snapshots_kept = 3;
+  // PostgreSQL read model (projections/postgres_sink.h): off when empty.
+  std::string postgres;
+  std::string postgres_schema = "isucoin";
 };
 
 class EmbeddedExchange {

@@ -27,6 +27,14 @@ constexpr Entry kSubcommands[] = {
      isucoin::app::SettleCommand},
     {"ship", "the log shipper: DIR/events -> ISULOGGER /send_bulk (FileLog, read-only)",
      isucoin::app::ShipCommand},
+    {"project", "the PostgreSQL read model: DIR/events -> tables (FileLog, read-only)",
+     isucoin::app::ProjectCommand},
+    {"replay", "rebuild read models from DIR/events: replay --data DIR --to memory [...]",
+     isucoin::app::ReplayCommand},
+    {"audit", "re-run and check the logs of DIR, report findings (exit 1 on any)",
+     isucoin::app::AuditCommand},
+    {"snapshot", "write matcher and read-model snapshots of DIR now (serve stopped)",
+     isucoin::app::SnapshotCommand},
 };
 
 void PrintUsage(std::FILE* out) {

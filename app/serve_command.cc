@@ -29,6 +29,8 @@ const std::vector<SettingSpec> kServeSettings = {
     {"logger", "", "ISULOGGER base URL until /initialize names one"},
     {"logger-appid", "", "ISULOGGER app id until /initialize names one"},
     {"import", "", "initial dataset (JSON lines) imported when DATA has no log yet"},
+    {"postgres", "", "PostgreSQL conninfo/URL: also write the SQL read model there (off when empty)"},
+    {"postgres-schema", "isucoin", "PostgreSQL schema of the SQL read model"},
 };
 
 }  // namespace
@@ -68,6 +70,8 @@ int ServeCommand(int argc, char** argv) {
   options.api.session_secret = s.Get("session-secret");
   options.default_endpoints = {s.Get("bank"), s.Get("bank-appid"), s.Get("logger"),
                                s.Get("logger-appid")};
+  options.postgres = s.Get("postgres");
+  options.postgres_schema = s.Get("postgres-schema");
 
   // The dataset is the genesis of a new data directory; an existing one already has it.
   if (!s.Get("import").empty() && !std::filesystem::exists(options.data_dir + "/commands")) {

@@ -14,5 +14,9 @@ int SettleCommand(int argc, char** argv);
 int ShipCommand(int argc, char** argv);
 int ServeCommand(int argc, char** argv);
 int ImportCommand(int argc, char** argv);
+int ReplayCommand(int argc, char** argv);
+int AuditCommand(int argc, char** argv);
+int SnapshotCommand(int argc, char** argv);
+int ProjectCommand(int argc, char** argv);
 
 }  // namespace isucoin::app
