@@ -21,6 +21,7 @@
 #include "replay/audit.h"
 #include "replay/memory_replay.h"
 #include "replay/startup.h"
+#include "projections/postgres_sink.h"
 #include "tools/historygen/historygen.h"
 
 namespace {
@@ -130,6 +131,20 @@ int main(int argc, char** argv) {
     if (!report.clean()) std::printf("WARNING: the generated history is not clean\n");
   }
 
+  // ---- replay into PostgreSQL (COPY into a fresh schema), when bench/replay_bench.sh
+  // started a cluster
+  double postgres_rows_per_sec = -1;
+  if (const char* conninfo = std::getenv("ISUCOIN_BENCH_POSTGRES")) {
+    auto events = Must(events::FileLog::Open(dir + "/events", ro), "open events");
+    t = Clock::now();
+    auto r = Must(projections::ReplayToPostgres(*events, conninfo, "isucoin_bench", std::nullopt),
+                  "replay into postgres");
+    const double s = Since(t);
+    postgres_rows_per_sec = r.rows / s;
+    std::printf("replay into PostgreSQL: %llu events, %llu rows COPYed in %.2f s\n",
+                (unsigned long long)r.events_applied, (unsigned long long)r.rows, s);
+  }
+
   // ---- start-up
   const Startup without = StartUp(dir, nullptr);
   replay::SnapshotStore store(snapshot_dir);
@@ -143,6 +158,9 @@ int main(int argc, char** argv) {
 
   std::printf("RESULT replay_memory_events_per_sec %.0f events/s\n", replay_eps);
   std::printf("RESULT audit_commands_per_sec %.0f commands/s\n", audit_cps);
+  if (postgres_rows_per_sec >= 0) {
+    std::printf("RESULT replay_postgres_rows_per_sec %.0f rows/s\n", postgres_rows_per_sec);
+  }
   std::printf("RESULT startup_with_snapshot_ms %.0f ms\n", with.seconds * 1000);
   std::printf("RESULT startup_without_snapshot_ms %.0f ms\n", without.seconds * 1000);
   return with.matcher_hash == without.matcher_hash && with.model_digest == without.model_digest ? 0 : 1;

@@ -533,7 +533,10 @@ Status Fold(Log& log, Folder& folder, Offset end, std::uint64_t* applied,
         ++*undecodable;
         continue;
       }
-      if (folder.Apply(event.value())) ++*applied;
+      // Apply() answers "this ends a batch" (genesis, reset), not "this was applied".
+      const bool fresh = folder.applied.ShouldApply(event.value().seq);
+      folder.Apply(event.value());
+      if (fresh) ++*applied;
     }
   }
   return Status::Ok();
