@@ -20,6 +20,7 @@
 #include "effects/shipper.h"
 #include "projections/postgres_sink.h"
 #include "events/codec.h"
+#include "events/fast_decode.h"
 #include "events/file_log.h"
 #include "projections/live_read_model.h"
 #include "replay/startup.h"
@@ -154,7 +155,7 @@ struct EmbeddedExchange::Parts {
     std::vector<events::Event> decoded;
     decoded.reserve(batch.value().size());
     for (const auto& record : batch.value()) {
-      auto e = events::DecodeEvent(record.payload);
+      auto e = events::DecodeEventFast(record.payload);
       if (!e.ok()) {
         // The matcher wrote it; a record that passed its CRC but does not decode is a bug
         // worth stopping for, not a fact to skip in silence.

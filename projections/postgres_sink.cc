@@ -11,6 +11,7 @@
 
 #include "events/applied_sequence.h"
 #include "events/codec.h"
+#include "events/fast_decode.h"
 #include "events/time_format.h"
 #include "projections/postgres_schema.h"
 
@@ -527,7 +528,7 @@ Status Fold(Log& log, Folder& folder, Offset end, std::uint64_t* applied,
     if (!records.ok()) return records.status();
     if (records.value().empty()) return Status::IOError("events log ended before its end offset");
     for (const LogRecord& rec : records.value()) {
-      auto event = DecodeEvent(rec.payload);
+      auto event = DecodeEventFast(rec.payload);
       folder.next_offset = rec.offset + 1;
       if (!event.ok()) {
         ++*undecodable;
@@ -652,7 +653,7 @@ std::uint64_t RunBatch(Log& log, const PostgresSinkOptions& o, pqxx::connection&
       continue;
     }
     for (const LogRecord& rec : records.value()) {
-      auto event = DecodeEvent(rec.payload);
+      auto event = DecodeEventFast(rec.payload);
       f.next_offset = rec.offset + 1;
       if (!event.ok()) {
         ++stats->undecodable;

@@ -10,7 +10,7 @@
 #include "commands/exchange.h"
 #include "events/codec.h"
 #include "projections/read_model.h"
-#include "replay/fast_decode.h"
+#include "events/fast_decode.h"
 
 namespace isucoin::replay {
 
@@ -40,7 +40,7 @@ class Auditor {
       if (batch.value().empty()) return Status::Corruption("events log: gap at offset " + std::to_string(at));
       for (const LogRecord& record : batch.value()) {
         ++report_.events;
-        auto decoded = DecodeEventFast(record.payload);
+        auto decoded = events::DecodeEventFast(record.payload);
         if (!decoded.ok()) {
           if (!diverged_) {
             Diverge(record.offset, NextExpectedJson(), record.payload,
@@ -124,7 +124,7 @@ class Auditor {
       }
       const LogRecord& record = buffer_[pos_++];
       ++next_command_;
-      auto decoded = DecodeCommandFast(record.payload, record.offset);
+      auto decoded = events::DecodeCommandFast(record.payload, record.offset);
       Command cmd = decoded.ok() ? std::move(decoded).value()
                                  : Command{record.offset, 0, MalformedCommand{decoded.status().message()}};
       scratch_.clear();

@@ -10,7 +10,7 @@
 
 #include "events/codec.h"
 #include "events/time_format.h"
-#include "replay/fast_decode.h"
+#include "events/fast_decode.h"
 
 namespace isucoin::replay {
 
@@ -27,7 +27,7 @@ Decoded DecodeBatch(std::vector<events::LogRecord> records) {
   out.events.reserve(records.size());
   if (!records.empty()) out.first = records.front().offset;
   for (const auto& record : records) {
-    auto e = DecodeEventFast(record.payload);
+    auto e = events::DecodeEventFast(record.payload);
     if (!e.ok()) {
       out.status = Status::Corruption("events log offset " + std::to_string(record.offset) +
                                       ": " + e.status().message());

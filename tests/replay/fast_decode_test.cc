@@ -6,10 +6,10 @@
 #include <random>
 
 #include "events/codec.h"
-#include "replay/fast_decode.h"
+#include "events/fast_decode.h"
 #include "tests/replay/history_fixture.h"
 
-namespace isucoin::replay {
+namespace isucoin::events {
 namespace {
 
 void ExpectSame(std::string_view payload) {
@@ -97,9 +97,9 @@ TEST(FastDecode, MutatedRecordsAgreeWithTheCodec) {
 }
 
 }  // namespace
-}  // namespace isucoin::replay
+}  // namespace isucoin::events
 
-namespace isucoin::replay {
+namespace isucoin::events {
 namespace {
 
 void ExpectSameCommand(std::string_view payload) {
@@ -154,4 +154,4 @@ TEST(FastDecodeCommand, AgreesWithTheCodecOnRealAndMutatedCommands) {
 }
 
 }  // namespace
-}  // namespace isucoin::replay
+}  // namespace isucoin::events

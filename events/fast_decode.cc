@@ -1,11 +1,11 @@
-#include "replay/fast_decode.h"
+#include "events/fast_decode.h"
 
 #include <cstring>
 #include <limits>
 
 #include "events/codec.h"
 
-namespace isucoin::replay {
+namespace isucoin::events {
 
 using namespace isucoin::events;
 
@@ -305,4 +305,4 @@ Result<Command> DecodeCommandFast(std::string_view payload, std::uint64_t offset
   return DecodeCommand(payload, offset);
 }
 
-}  // namespace isucoin::replay
+}  // namespace isucoin::events

@@ -15,7 +15,7 @@
 #include "events/records.h"
 #include "events/status.h"
 
-namespace isucoin::replay {
+namespace isucoin::events {
 
 // true when the fast path decoded `payload` into `out`; false: use events::DecodeEvent.
 bool TryDecodeEventFast(std::string_view payload, events::Event& out);
@@ -27,4 +27,4 @@ Result<events::Event> DecodeEventFast(std::string_view payload);
 bool TryDecodeCommandFast(std::string_view payload, std::uint64_t offset, events::Command& out);
 Result<events::Command> DecodeCommandFast(std::string_view payload, std::uint64_t offset);
 
-}  // namespace isucoin::replay
+}  // namespace isucoin::events
