@@ -1,29 +1,20 @@
 // ./scripts/bench matcher — the matcher alone, one thread, no I/O.
 //
-// The workload (documented in the README):
-//   * 1,000 users; a book of 100,000 resting orders (buys 9,000–9,999 yen, sells 10,001–11,000,
-//     1–10 chairs each), built before timing starts;
-//   * then 1,000,000 commands in this mix, drawn with a fixed seed:
-//       40 % passive orders near the touch (never crossing),
-//       25 % cancels of random open orders,
-//       15 % aggressive orders at the best opposite price, 1–3 chairs (most trade),
-//       15 % reservation reports for the oldest pending match (95 % all reserved, otherwise
-//            one leg fails: auto-cancel, abort and re-match),
-//        5 % commit reports for every executed, unsettled trade.
-// The stream is recorded once by driving a matcher adaptively (reports need match ids), then
-// replayed on fresh matchers: determinism guarantees the replay takes the same decisions.
+// The workload: tools/historygen/trading_mix.h with 1,000 users and a book of 100,000 resting
+// orders built before timing starts, then 1,000,000 commands of its mix (passive orders,
+// cancels, aggressive orders, reservation reports with some failures, commit reports), drawn
+// with a fixed seed. The stream is recorded once, then replayed on fresh matchers:
+// determinism guarantees every replay takes the same decisions.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <deque>
-#include <random>
-#include <unordered_map>
 #include <vector>
 
 #include "commands/exchange.h"
 #include "events/records.h"
+#include "tools/historygen/trading_mix.h"
 
 namespace {
 
@@ -39,133 +30,16 @@ struct Workload {
   std::vector<Command> mix;    // what is timed
 };
 
-class WorkloadRecorder {
- public:
-  WorkloadRecorder() : rng_(20181020) {}
-
-  Workload Record() {
-    Workload w;
-    for (int u = 1; u <= kUsers; ++u) {
-      Emit(w.setup, SignupRequested{"user" + std::to_string(u), "bank-" + std::to_string(u),
-                                    "$2b$10$hash"});
-    }
-    for (int i = 0; i < kRestingOrders; ++i) {
-      bool buy = i % 2 == 0;
-      std::int64_t price = buy ? Uniform(9000, 9999) : Uniform(10001, 11000);
-      Emit(w.setup, OrderPlaced{User(), buy ? Side::kBuy : Side::kSell, Uniform(1, 10), price});
-    }
-    for (int i = 0; i < kMixCommands; ++i) {
-      int dice = static_cast<int>(Uniform(0, 99));
-      if (dice < 40) {
-        Passive(w.mix);
-      } else if (dice < 65) {
-        if (!CancelOne(w.mix)) Passive(w.mix);
-      } else if (dice < 80) {
-        Aggressive(w.mix);
-      } else if (dice < 95) {
-        if (!ReportOne(w.mix)) Passive(w.mix);
-      } else {
-        if (!CommitAll(w.mix)) Passive(w.mix);
-      }
-    }
-    return w;
-  }
-
- private:
-  std::int64_t Uniform(std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng_);
-  }
-  Id User() { return Uniform(1, kUsers); }
-
-  void Passive(std::vector<Command>& out) {
-    bool buy = Uniform(0, 1) == 0;
-    std::int64_t bid = exchange_.best_bid().value_or(9999);
-    std::int64_t ask = exchange_.best_ask().value_or(10001);
-    std::int64_t price = buy ? std::min(ask - 1, bid - Uniform(0, 50))
-                             : std::max(bid + 1, ask + Uniform(0, 50));
-    Emit(out, OrderPlaced{User(), buy ? Side::kBuy : Side::kSell, Uniform(1, 10), price});
-  }
-
-  void Aggressive(std::vector<Command>& out) {
-    bool buy = Uniform(0, 1) == 0;
-    auto price = buy ? exchange_.best_ask() : exchange_.best_bid();
-    if (!price) return Passive(out);
-    Emit(out, OrderPlaced{User(), buy ? Side::kBuy : Side::kSell, Uniform(1, 3), *price});
-  }
-
-  bool CancelOne(std::vector<Command>& out) {
-    while (!open_.empty()) {
-      std::size_t i = static_cast<std::size_t>(Uniform(0, static_cast<std::int64_t>(open_.size()) - 1));
-      auto it = owner_.find(open_[i]);
-      Id order = open_[i];
-      open_[i] = open_.back();
-      open_.pop_back();
-      if (it == owner_.end()) continue;  // traded or cancelled since
-      Emit(out, CancelRequested{it->second, order});
-      return true;
-    }
-    return false;
-  }
-
-  bool ReportOne(std::vector<Command>& out) {
-    if (pending_.empty()) return false;
-    MatchProposed m = std::move(pending_.front());
-    pending_.pop_front();
-    ReservationsReported report{m.match_id, {}};
-    bool fail_one = Uniform(0, 99) < 5;
-    for (std::size_t i = 0; i < m.legs.size(); ++i) {
-      if (fail_one && i + 1 == m.legs.size()) {
-        report.results.push_back({m.legs[i].order_id, std::nullopt, "credit is insufficient"});
-      } else {
-        report.results.push_back({m.legs[i].order_id, ++reserve_id_, ""});
-      }
-    }
-    Emit(out, std::move(report));
-    return true;
-  }
-
-  bool CommitAll(std::vector<Command>& out) {
-    if (executed_.empty()) return false;
-    Emit(out, CommitsReported{std::move(executed_)});
-    executed_.clear();
-    return true;
-  }
-
-  void Emit(std::vector<Command>& out, CommandBody body) {
-    Command cmd{offset_++, time_ += 1000, std::move(body)};
-    for (const Event& e : exchange_.apply(cmd)) Observe(e);
-    out.push_back(std::move(cmd));
-  }
-
-  void Observe(const Event& e) {
-    if (auto* a = std::get_if<OrderAccepted>(&e.body)) {
-      owner_[a->order_id] = a->user_id;
-      open_.push_back(a->order_id);
-    } else if (auto* c = std::get_if<OrderCancelled>(&e.body)) {
-      owner_.erase(c->order_id);
-    } else if (auto* m = std::get_if<MatchProposed>(&e.body)) {
-      for (const auto& leg : m->legs) owner_.erase(leg.order_id);
-      pending_.push_back(*m);
-    } else if (auto* t = std::get_if<TradeExecuted>(&e.body)) {
-      executed_.push_back(t->trade_id);
-    } else if (auto* ab = std::get_if<MatchAborted>(&e.body)) {
-      (void)ab;  // survivors return to the book; they stay out of the cancel pool (simpler)
-    }
-  }
-
-  std::mt19937_64 rng_;
-  Exchange exchange_;
-  std::uint64_t offset_ = 0;
-  Micros time_ = 1'700'000'000'000'000;
-  std::unordered_map<Id, Id> owner_;  // open order -> user
-  std::vector<Id> open_;
-  std::deque<MatchProposed> pending_;
-  std::vector<Id> executed_;
-  std::int64_t reserve_id_ = 0;
-};
-
+// Recorded once by driving a matcher adaptively (reports need match ids).
 const Workload& TheWorkload() {
-  static const Workload w = WorkloadRecorder().Record();
+  static const Workload w = [] {
+    Workload w;
+    isucoin::tools::TradingMix mix(isucoin::tools::TradingMixOptions{
+        .users = kUsers, .resting_orders = kRestingOrders});
+    mix.Setup(w.setup);
+    while (w.mix.size() < static_cast<std::size_t>(kMixCommands)) mix.Step(w.mix);
+    return w;
+  }();
   return w;
 }
 

@@ -1,9 +1,7 @@
 // History generator: drives the real Matcher over two logs with a realistic command mix, to
 // produce large histories for the replay benchmark and tests (bench/replay_bench.cc).
 //
-// The mix is the one of bench/matcher_bench.cc: users sign up, a resting book is built, then
-// 40 % passive orders near the touch, 25 % cancels, 15 % aggressive orders that trade,
-// 15 % reservation reports (95 % all reserved, else one leg fails), 5 % commit reports.
+// The mix is TradingMix (trading_mix.h), the same as bench/matcher_bench.cc's.
 // Commands are appended in batches and the Matcher applies them (so the events log is the
 // real one, exactly-once sequences included); a shadow Exchange fed the same commands tells
 // the generator what happened (deterministic, so it sees what the Matcher decided).
