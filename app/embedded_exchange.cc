@@ -263,6 +263,10 @@ Result<std::unique_ptr<EmbeddedExchange>> EmbeddedExchange::Start(EmbeddedOption
     auto started = replay::StartMatcher(*p->commands_log, *p->events_log, p->snapshots.get());
     if (!started.ok()) return started.status();
     p->matcher = std::move(started.value().matcher);
+    if (auto at = started.value().snapshot_offset) {
+      std::fprintf(stderr, "isucoin serve: matcher resumed from its snapshot at command %llu\n",
+                   static_cast<unsigned long long>(*at));
+    }
   }
   for (;;) {
     auto n = p->matcher->Step(4096);
@@ -274,6 +278,10 @@ Result<std::unique_ptr<EmbeddedExchange>> EmbeddedExchange::Start(EmbeddedOption
     auto started = replay::StartReadModel(*p->events_log, p->snapshots.get(),
                                           p->options.api.utc_offset_seconds);
     if (!started.ok()) return started.status();
+    if (auto at = started.value().snapshot_offset) {
+      std::fprintf(stderr, "isucoin serve: read model resumed from its snapshot at event %llu\n",
+                   static_cast<unsigned long long>(*at));
+    }
     p->projected = started.value().replay.next_offset;
     p->model.Replace(std::move(started.value().replay.model));
   }

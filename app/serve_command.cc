@@ -31,6 +31,8 @@ const std::vector<SettingSpec> kServeSettings = {
     {"import", "", "initial dataset (JSON lines) imported when DATA has no log yet"},
     {"postgres", "", "PostgreSQL conninfo/URL: also write the SQL read model there (off when empty)"},
     {"postgres-schema", "isucoin", "PostgreSQL schema of the SQL read model"},
+    {"snapshot-every", "200000", "snapshot matcher and read model every N log records (0 = never)"},
+    {"snapshot-interval", "300", "... or every N seconds, whichever comes first"},
 };
 
 }  // namespace
@@ -50,8 +52,11 @@ int ServeCommand(int argc, char** argv) {
   auto cost = s.GetInt("bcrypt-cost", 4, 15);
   auto share = s.GetInt("share-ratio", 0, 10);
   auto offset = events::ParseUtcOffset(s.Get("utc-offset"));
+  auto snapshot_every = s.GetInt("snapshot-every", 0, 1'000'000'000);
+  auto snapshot_interval = s.GetInt("snapshot-interval", 1, 7 * 24 * 3600);
   for (const Status& st : {port.status(), threads.status(), workers.status(), cost.status(),
-                           share.status(), offset.status()}) {
+                           share.status(), offset.status(), snapshot_every.status(),
+                           snapshot_interval.status()}) {
     if (!st.ok()) {
       std::fprintf(stderr, "isucoin serve: %s\n", st.message().c_str());
       return 2;
@@ -72,6 +77,8 @@ int ServeCommand(int argc, char** argv) {
                                s.Get("logger-appid")};
   options.postgres = s.Get("postgres");
   options.postgres_schema = s.Get("postgres-schema");
+  options.snapshot_every = static_cast<std::uint64_t>(snapshot_every.value());
+  options.snapshot_interval = std::chrono::seconds(snapshot_interval.value());
 
   // The dataset is the genesis of a new data directory; an existing one already has it.
   if (!s.Get("import").empty() && !std::filesystem::exists(options.data_dir + "/commands")) {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -26,7 +27,8 @@ using test_support::IsusimProcess;
 // One `isucoin serve` child; its URL is read from the line it prints once listening.
 class ServeProcess {
  public:
-  ServeProcess(const std::string& data, const IsusimProcess& sim) {
+  ServeProcess(const std::string& data, const IsusimProcess& sim,
+               std::vector<std::string> extra = {}) {
     int out[2];
     EXPECT_EQ(pipe(out), 0);
     pid_ = fork();
@@ -36,10 +38,16 @@ class ServeProcess {
       std::string log = data + "/serve.log";
       int err = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(err, 2);
-      execl(ISUCOIN_PATH, "isucoin", "serve", "--data", data.c_str(), "--port", "0",
-            "--bcrypt-cost", "4", "--import", ISUCOIN_SOURCE_DIR "/examples/dataset.jsonl",
-            "--bank", sim.bank_url().c_str(), "--bank-appid", sim.appid().c_str(), "--logger",
-            sim.logger_url().c_str(), "--logger-appid", sim.appid().c_str(), nullptr);
+      std::vector<std::string> args = {
+          "isucoin", "serve", "--data", data, "--port", "0", "--bcrypt-cost", "4",
+          "--import", ISUCOIN_SOURCE_DIR "/examples/dataset.jsonl", "--bank", sim.bank_url(),
+          "--bank-appid", sim.appid(), "--logger", sim.logger_url(), "--logger-appid",
+          sim.appid()};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(ISUCOIN_PATH, argv.data());
       _exit(127);
     }
     close(out[1]);
@@ -270,6 +278,50 @@ TEST_F(ServeTest, ATradeIsShownOnlyOnceTheBankHasCommittedIt) {
   ASSERT_EQ(info["traded_orders"].size(), 1u);  // every trade of mine between the two cursors
   EXPECT_EQ(info["traded_orders"][0]["id"], after[0]["id"]);
   EXPECT_EQ(json::parse(alice.Get(url + "/info?cursor=" + info["cursor"].dump()).body)["traded_orders"].size(), 0u);
+}
+
+TEST_F(ServeTest, PeriodicSnapshotsAreWrittenAndARestartStartsFromThem) {
+  const std::vector<std::string> often = {"--snapshot-every", "20", "--snapshot-interval", "1"};
+  json orders_before, info_before;
+  {
+    ServeProcess serve(data_, sim_, often);
+    HttpClient alice;
+    ASSERT_EQ(alice.Post(serve.url() + "/signup", "name=alice&bank_id=isucon-101&password=pw").status, 200);
+    ASSERT_EQ(alice.Post(serve.url() + "/signin", "bank_id=isucon-101&password=pw").status, 200);
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_EQ(alice.Post(serve.url() + "/orders", "type=sell&amount=1&price=" + std::to_string(20000 + i)).status, 200);
+    }
+    // Both kinds of snapshot files appear while serving.
+    const auto dir = std::filesystem::path(data_) / "snapshots";
+    bool both = false;
+    for (int i = 0; i < 100 && !both; ++i) {
+      bool matcher = false, model = false;
+      if (std::filesystem::exists(dir)) {
+        for (const auto& f : std::filesystem::directory_iterator(dir)) {
+          const auto name = f.path().filename().string();
+          matcher |= name.rfind("matcher-", 0) == 0 && f.path().extension() == ".snap";
+          model |= name.rfind("readmodel-", 0) == 0 && f.path().extension() == ".snap";
+        }
+      }
+      both = matcher && model;
+      if (!both) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(both) << "no periodic snapshots in " << dir;
+    orders_before = json::parse(alice.Get(serve.url() + "/orders").body);
+    info_before = json::parse(alice.Get(serve.url() + "/info").body);
+    serve.Kill(SIGKILL);
+  }
+  ServeProcess again(data_, sim_, often);
+  HttpClient alice;
+  ASSERT_EQ(alice.Post(again.url() + "/signin", "bank_id=isucon-101&password=pw").status, 200);
+  EXPECT_EQ(json::parse(alice.Get(again.url() + "/orders").body), orders_before);
+  auto info_after = json::parse(alice.Get(again.url() + "/info").body);
+  EXPECT_EQ(info_after["cursor"], info_before["cursor"]);
+  EXPECT_EQ(info_after["lowest_sell_price"], info_before["lowest_sell_price"]);
+  std::ifstream log(data_ + "/serve.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("matcher resumed from its snapshot"), std::string::npos) << text;
+  EXPECT_NE(text.find("read model resumed from its snapshot"), std::string::npos) << text;
 }
 
 }  // namespace
