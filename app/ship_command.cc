@@ -47,7 +47,8 @@ void PrintMetrics(const effects::ShipperMetrics& m) {
                static_cast<unsigned long long>(m.unavailable.load()),
                static_cast<unsigned long long>(m.bad_requests.load()),
                static_cast<unsigned long long>(m.unknown_app_id.load()),
-               m.delivery_latency.PercentileMs(0.5), m.delivery_latency.PercentileMs(0.99));
+               m.delivery_latency.PercentileMicros(50) / 1000.0,
+               m.delivery_latency.PercentileMicros(99) / 1000.0);
 }
 
 }  // namespace

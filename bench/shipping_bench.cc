@@ -88,8 +88,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(m.unavailable.load()),
               m.requests_sent.load() ? double(m.records_delivered.load()) / m.requests_sent.load() : 0.0);
   std::printf("shipper histogram (action -> 200): p50 <= %.0f ms, p99 <= %.0f ms, max %.0f ms\n",
-              m.delivery_latency.PercentileMs(0.5), m.delivery_latency.PercentileMs(0.99),
-              m.delivery_latency.max_micros() / 1000.0);
+              m.delivery_latency.PercentileMicros(50) / 1000.0,
+              m.delivery_latency.PercentileMicros(99) / 1000.0,
+              m.delivery_latency.MaxMicros() / 1000.0);
   std::printf("RESULT log_delivery_p50_ms %.0f ms\n", Percentile(latency_ms, 0.50));
   std::printf("RESULT log_delivery_p99_ms %.0f ms\n", Percentile(latency_ms, 0.99));
   std::printf("RESULT log_delivery_max_ms %.0f ms\n", Percentile(latency_ms, 1.0));

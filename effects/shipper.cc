@@ -30,48 +30,6 @@ std::string Shorten(const std::string& s, std::size_t max = 500) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// DeliveryLatencyHistogram
-
-DeliveryLatencyHistogram::DeliveryLatencyHistogram() {
-  double upper = 1.0;
-  for (std::size_t i = 0; i + 1 < kBuckets; ++i, upper *= 1.25) upper_ms_[i] = upper;
-  upper_ms_[kBuckets - 1] = std::numeric_limits<double>::infinity();
-}
-
-void DeliveryLatencyHistogram::Record(std::int64_t micros) {
-  // A negative latency is clock skew between the api that stamped the action and us: count it
-  // as the fastest bucket rather than losing it.
-  const double ms = std::max<std::int64_t>(0, micros) / 1000.0;
-  const std::size_t i = static_cast<std::size_t>(
-      std::lower_bound(upper_ms_.begin(), upper_ms_.end(), ms) - upper_ms_.begin());
-  buckets_[std::min(i, kBuckets - 1)].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  sum_.fetch_add(micros, std::memory_order_relaxed);
-  std::int64_t prev = max_.load(std::memory_order_relaxed);
-  while (micros > prev && !max_.compare_exchange_weak(prev, micros)) {
-  }
-}
-
-double DeliveryLatencyHistogram::mean_ms() const {
-  const std::uint64_t n = count();
-  return n == 0 ? 0.0 : static_cast<double>(sum_.load()) / 1000.0 / static_cast<double>(n);
-}
-
-double DeliveryLatencyHistogram::PercentileMs(double q) const {
-  const std::uint64_t n = count();
-  if (n == 0) return 0.0;
-  const auto rank = static_cast<std::uint64_t>(std::ceil(std::clamp(q, 0.0, 1.0) * n));
-  std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < kBuckets; ++i) {
-    seen += BucketCount(i);
-    if (seen >= std::max<std::uint64_t>(rank, 1)) {
-      return std::isinf(upper_ms_[i]) ? max_micros() / 1000.0 : upper_ms_[i];
-    }
-  }
-  return max_micros() / 1000.0;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Shipper
 
 // What every record of one event shares: where it sits in the log and how to resume there.

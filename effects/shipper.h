@@ -49,37 +49,12 @@
 #include <vector>
 
 #include "effects/delivery_plan.h"
+#include "effects/latency_histogram.h"
 #include "effects/logger_client.h"
 #include "events/log.h"
 #include "events/status.h"
 
 namespace isucoin::effects {
-
-// Delivery latency (action time → 200 received) in buckets growing by 25 % from 1 ms to
-// ~2 min. (settlement.h has a finer LatencyHistogram of its own; the two could share one
-// header once both settle.) Thread-safe; percentiles are the upper bound of the bucket they fall in.
-class DeliveryLatencyHistogram {
- public:
-  static constexpr std::size_t kBuckets = 56;
-  DeliveryLatencyHistogram();
-  void Record(std::int64_t micros);
-  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
-  std::int64_t max_micros() const { return max_.load(std::memory_order_relaxed); }
-  double mean_ms() const;
-  double PercentileMs(double q) const;  // q in [0, 1]; 0 when empty
-  // Upper bound of bucket i in ms (the last bucket is unbounded: +inf).
-  double BucketUpperMs(std::size_t i) const { return upper_ms_[i]; }
-  std::uint64_t BucketCount(std::size_t i) const {
-    return buckets_[i].load(std::memory_order_relaxed);
-  }
-
- private:
-  std::array<double, kBuckets> upper_ms_;
-  std::array<std::atomic<std::uint64_t>, kBuckets> buckets_{};
-  std::atomic<std::uint64_t> count_{0};
-  std::atomic<std::int64_t> sum_{0};
-  std::atomic<std::int64_t> max_{0};
-};
 
 // Counters for operators (exported by the api later). All monotonic.
 struct ShipperMetrics {
@@ -100,7 +75,7 @@ struct ShipperMetrics {
   std::atomic<std::uint64_t> unknown_app_id{0};       // 401 answers
   std::atomic<std::uint64_t> checkpoints_written{0};
   std::atomic<std::uint64_t> checkpoint_errors{0};
-  DeliveryLatencyHistogram delivery_latency;
+  LatencyHistogram delivery_latency;  // action time → 200 received, µs
 };
 
 struct ShipperOptions {
