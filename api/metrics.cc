@@ -1,5 +1,6 @@
 #include "api/metrics.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <sstream>
@@ -118,8 +119,16 @@ std::string MetricsRegistry::Render() const {
       }
     }
   }
-  for (const auto& c : callbacks) {
-    out << "# HELP " << c.name << " " << c.help << "\n# TYPE " << c.name << " " << c.type << "\n";
+  // Components register their own series of a shared family (each process wires a different
+  // set: the api node its read model's lag, serve also the matcher's): one family, rendered
+  // together under the first registration's HELP and TYPE.
+  std::stable_sort(callbacks.begin(), callbacks.end(),
+                   [](const Callback& a, const Callback& b) { return a.name < b.name; });
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    const Callback& c = callbacks[i];
+    if (i == 0 || callbacks[i - 1].name != c.name) {
+      out << "# HELP " << c.name << " " << c.help << "\n# TYPE " << c.name << " " << c.type << "\n";
+    }
     for (const auto& [labels, value] : c.read()) {
       out << c.name << RenderLabels(labels) << " " << Number(value) << "\n";
     }

@@ -1,5 +1,6 @@
-// isucoin audit --data DIR [--json REPORT] [--bank URL --bank-appid ID]
-// Checks the logs (replay/audit.h). Opens them read-only: safe while `serve` runs.
+// isucoin audit (--data DIR | --log URL) [--json REPORT] [--bank URL --bank-appid ID]
+// Checks the logs (replay/audit.h). Opens them read-only: safe while `serve` (or a cluster on
+// Kafka) runs.
 // Exit: 0 clean, 1 findings, 2 usage or I/O error.
 #include <curl/curl.h>
 
@@ -9,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/exchange_logs.h"
 #include "app/subcommands.h"
-#include "events/file_log.h"
 #include "replay/audit.h"
 
 namespace isucoin::app {
@@ -18,12 +19,15 @@ namespace {
 
 void PrintAuditUsage(std::FILE* out) {
   std::fprintf(out,
-               "usage: isucoin audit --data DIR [--json REPORT] [--bank URL --bank-appid ID]\n\n"
-               "Re-runs the matcher over DIR/commands and diffs with DIR/events (first\n"
+               "usage: isucoin audit (--data DIR | --log URL) [--json REPORT]\n"
+               "                     [--bank URL --bank-appid ID]\n\n"
+               "Re-runs the matcher over the commands log and diffs with the events log (first\n"
                "divergence, both records), checks every trade against the trading rules,\n"
                "reconciles settlement (and, with --bank, the bank's reservations via the\n"
                "simulator's GET /admin/reservations). Writes a JSON report to REPORT and a\n"
-               "summary to stdout. Exit: 0 clean, 1 findings, 2 usage or I/O error.\n");
+               "summary to stdout. Exit: 0 clean, 1 findings, 2 usage or I/O error.\n"
+               "The logs: DIR/commands and DIR/events, or --log DIR, file:DIR or\n"
+               "kafka://HOST:PORT[,...]/PREFIX.\n");
 }
 
 size_t Collect(char* data, size_t size, size_t n, void* out) {
@@ -68,10 +72,11 @@ Result<std::vector<replay::BankReservation>> FetchReservations(const std::string
 }  // namespace
 
 int AuditCommand(int argc, char** argv) {
-  std::string dir, json_path, bank, appid;
+  std::string dir, log_url, json_path, bank, appid;
   for (int i = 0; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--data") == 0 && has_value) dir = argv[++i];
+    else if (std::strcmp(argv[i], "--log") == 0 && has_value) log_url = argv[++i];
     else if (std::strcmp(argv[i], "--json") == 0 && has_value) json_path = argv[++i];
     else if (std::strcmp(argv[i], "--bank") == 0 && has_value) bank = argv[++i];
     else if (std::strcmp(argv[i], "--bank-appid") == 0 && has_value) appid = argv[++i];
@@ -83,17 +88,19 @@ int AuditCommand(int argc, char** argv) {
       return 2;
     }
   }
-  if (dir.empty() || (bank.empty() != appid.empty())) {
+  if ((dir.empty() && log_url.empty()) || (bank.empty() != appid.empty())) {
     PrintAuditUsage(stderr);
     return 2;
   }
-  events::FileLogOptions ro;
-  ro.read_only = true;
-  auto commands = events::FileLog::Open(dir + "/commands", ro);
-  auto events = events::FileLog::Open(dir + "/events", ro);
-  if (!commands.ok() || !events.ok()) {
-    std::fprintf(stderr, "isucoin audit: %s\n",
-                 (!commands.ok() ? commands.status() : events.status()).ToString().c_str());
+  auto where = LogLocationFor(dir, log_url);
+  if (!where.ok()) {
+    std::fprintf(stderr, "isucoin audit: %s\n", where.status().message().c_str());
+    return 2;
+  }
+  auto logs = OpenExchangeLogs(where.value(), {});
+  if (!logs.ok()) {
+    std::fprintf(stderr, "isucoin audit: %s: %s\n", where.value().ToString().c_str(),
+                 logs.status().ToString().c_str());
     return 2;
   }
   replay::AuditOptions options;
@@ -106,7 +113,7 @@ int AuditCommand(int argc, char** argv) {
       options.bank = std::move(reservations).value();
     }
   }
-  auto report = replay::Audit(*commands.value(), *events.value(), options);
+  auto report = replay::Audit(*logs.value().commands, *logs.value().events, options);
   if (!report.ok()) {
     std::fprintf(stderr, "isucoin audit: %s\n", report.status().ToString().c_str());
     return 2;

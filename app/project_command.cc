@@ -1,5 +1,5 @@
-// isucoin project --data DIR --postgres CONNINFO: the PostgreSQL read model as its own process
-// (projections/postgres_sink.h). Follows DIR/events read-only and writes the tables of
+// isucoin project (--data DIR | --log URL) --postgres CONNINFO: the PostgreSQL read model as its
+// own process (projections/postgres_sink.h). Follows the events log read-only and writes the tables of
 // README.md "PostgreSQL read model", the log position in the same transaction as the rows: safe
 // to kill at any moment, the next run resumes exactly where the last commit left off.
 #include <chrono>
@@ -8,9 +8,9 @@
 #include <string>
 #include <thread>
 
+#include "app/exchange_logs.h"
 #include "app/stop_signal.h"
 #include "app/subcommands.h"
-#include "events/file_log.h"
 #include "events/time_format.h"
 #include "projections/postgres_sink.h"
 
@@ -19,9 +19,10 @@ namespace {
 
 void PrintProjectUsage(std::FILE* out) {
   std::fprintf(out,
-               "usage: isucoin project --data DIR --postgres CONNINFO [--schema NAME]\n"
+               "usage: isucoin project (--data DIR | --log URL) --postgres CONNINFO [--schema NAME]\n"
                "                       [--utc-offset +09:00] [--batch-events N] [--batch-ms MS]\n\n"
-               "Writes DIR/events (read-only) into PostgreSQL: users, orders, trades, trade legs,\n"
+               "Writes the events log (read-only: DIR/events, or --log DIR, file:DIR or\n"
+               "kafka://HOST:PORT[,...]/PREFIX) into PostgreSQL: users, orders, trades, trade legs,\n"
                "candles, balances, and the log position in the same transaction (exactly once).\n"
                "CONNINFO is a libpq conninfo or URL; tables live in schema NAME (default\n"
                "isucoin), created and migrated at start. Batches: up to N events (5000) or what\n"
@@ -31,12 +32,14 @@ void PrintProjectUsage(std::FILE* out) {
 }  // namespace
 
 int ProjectCommand(int argc, char** argv) {
-  std::string dir;
+  std::string dir, log_url;
   projections::PostgresSinkOptions options;
   for (int i = 0; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--data") == 0 && has_value) {
       dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--log") == 0 && has_value) {
+      log_url = argv[++i];
     } else if (std::strcmp(argv[i], "--postgres") == 0 && has_value) {
       options.conninfo = argv[++i];
     } else if (std::strcmp(argv[i], "--schema") == 0 && has_value) {
@@ -60,26 +63,29 @@ int ProjectCommand(int argc, char** argv) {
       return 2;
     }
   }
-  if (dir.empty() || options.conninfo.empty()) {
+  if ((dir.empty() && log_url.empty()) || options.conninfo.empty()) {
     PrintProjectUsage(stderr);
     return 2;
   }
-  events::FileLogOptions log_options;
-  log_options.read_only = true;
-  auto log = events::FileLog::Open(dir + "/events", log_options);
-  if (!log.ok()) {
-    std::fprintf(stderr, "project: open %s/events: %s\n", dir.c_str(),
-                 log.status().ToString().c_str());
+  auto where = LogLocationFor(dir, log_url);
+  if (!where.ok()) {
+    std::fprintf(stderr, "project: %s\n", where.status().message().c_str());
+    return 2;
+  }
+  auto logs = OpenExchangeLogs(where.value(), {});
+  if (!logs.ok()) {
+    std::fprintf(stderr, "project: %s: %s\n", where.value().ToString().c_str(),
+                 logs.status().ToString().c_str());
     return 1;
   }
   const std::atomic<bool>& stop = StopRequested();
-  projections::PostgresSink sink(*log.value(), options);
+  projections::PostgresSink sink(*logs.value().events, options);
   if (Status s = sink.Start(); !s.ok()) {
     std::fprintf(stderr, "project: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "project: following %s/events from offset %llu into schema %s\n",
-               dir.c_str(), static_cast<unsigned long long>(sink.position()),
+  std::fprintf(stderr, "project: following the events of %s from offset %llu into schema %s\n",
+               where.value().ToString().c_str(), static_cast<unsigned long long>(sink.position()),
                options.schema.c_str());
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   sink.Stop();

@@ -4,59 +4,48 @@
 #include <cstdio>
 #include <thread>
 
+#include "app/api_settings.h"
 #include "app/embedded_exchange.h"
 #include "app/settings.h"
 #include "app/stop_signal.h"
 #include "app/subcommands.h"
-#include "events/time_format.h"
 
 namespace isucoin::app {
 namespace {
 
-const std::vector<SettingSpec> kServeSettings = {
-    {"data", "data", "data directory: logs, checkpoints, session secret"},
-    {"address", "0.0.0.0", "address to listen on"},
-    {"port", "5000", "HTTP port (0 = any free port, printed at start)"},
-    {"threads", "2", "HTTP reactor threads"},
-    {"workers", "64", "worker threads for bcrypt, bank calls and waits"},
-    {"bcrypt-cost", "10", "bcrypt cost of new passwords (4-15; each step doubles the time)"},
-    {"share-ratio", "3", "users whose id % 10 is below this see the share button (0-10)"},
-    {"utc-offset", "+09:00", "the exchange's time zone offset (Asia/Tokyo)"},
-    {"web-root", "web/dist", "directory of the single-page app served at / (built by web/build.sh)"},
-    {"session-secret", "", "cookie HMAC key (default: generated once into DATA/session_secret)"},
-    {"bank", "", "ISUBANK base URL until /initialize names one"},
-    {"bank-appid", "", "ISUBANK app id until /initialize names one"},
-    {"logger", "", "ISULOGGER base URL until /initialize names one"},
-    {"logger-appid", "", "ISULOGGER app id until /initialize names one"},
-    {"import", "", "initial dataset (JSON lines) imported when DATA has no log yet"},
-    {"postgres", "", "PostgreSQL conninfo/URL: also write the SQL read model there (off when empty)"},
-    {"postgres-schema", "isucoin", "PostgreSQL schema of the SQL read model"},
-    {"snapshot-every", "200000", "snapshot matcher and read model every N log records (0 = never)"},
-    {"snapshot-interval", "300", "... or every N seconds, whichever comes first"},
-};
+// The api's settings (app/api_settings.h) plus what only the all-in-one process has.
+std::vector<SettingSpec> ServeSettings() {
+  std::vector<SettingSpec> specs = {
+      {"data", "data", "data directory: logs, checkpoints, snapshots, session secret"}};
+  const auto& api = ApiSettingSpecs();
+  specs.insert(specs.end(), api.begin(), api.end());
+  specs.insert(specs.end(), {
+      {"logger", "", "ISULOGGER base URL until /initialize names one"},
+      {"logger-appid", "", "ISULOGGER app id until /initialize names one"},
+      {"import", "", "initial dataset (JSON lines) imported when DATA has no log yet"},
+      {"postgres", "", "PostgreSQL conninfo/URL: also write the SQL read model there (off when empty)"},
+      {"postgres-schema", "isucoin", "PostgreSQL schema of the SQL read model"},
+      {"snapshot-every", "200000", "snapshot matcher and read model every N log records (0 = never)"},
+      {"snapshot-interval", "300", "... or every N seconds, whichever comes first"},
+  });
+  return specs;
+}
 
 }  // namespace
 
 int ServeCommand(int argc, char** argv) {
-  auto settings = Settings::Parse(kServeSettings, argc, argv);
+  const std::vector<SettingSpec> specs = ServeSettings();
+  auto settings = Settings::Parse(specs, argc, argv);
   if (!settings.ok() || settings.value().help_requested()) {
     if (!settings.ok()) std::fprintf(stderr, "isucoin serve: %s\n\n", settings.status().message().c_str());
-    std::fprintf(settings.ok() ? stdout : stderr, "%s",
-                 Settings::Usage("serve", kServeSettings).c_str());
+    std::fprintf(settings.ok() ? stdout : stderr, "%s", Settings::Usage("serve", specs).c_str());
     return settings.ok() ? 0 : 2;
   }
   const Settings& s = settings.value();
-  auto port = s.GetInt("port", 0, 65535);
-  auto threads = s.GetInt("threads", 1, 64);
-  auto workers = s.GetInt("workers", 1, 4096);
-  auto cost = s.GetInt("bcrypt-cost", 4, 15);
-  auto share = s.GetInt("share-ratio", 0, 10);
-  auto offset = events::ParseUtcOffset(s.Get("utc-offset"));
+  auto api = ReadApiSettings(s);
   auto snapshot_every = s.GetInt("snapshot-every", 0, 1'000'000'000);
   auto snapshot_interval = s.GetInt("snapshot-interval", 1, 7 * 24 * 3600);
-  for (const Status& st : {port.status(), threads.status(), workers.status(), cost.status(),
-                           share.status(), offset.status(), snapshot_every.status(),
-                           snapshot_interval.status()}) {
+  for (const Status& st : {api.status(), snapshot_every.status(), snapshot_interval.status()}) {
     if (!st.ok()) {
       std::fprintf(stderr, "isucoin serve: %s\n", st.message().c_str());
       return 2;
@@ -64,16 +53,8 @@ int ServeCommand(int argc, char** argv) {
   }
   EmbeddedOptions options;
   options.data_dir = s.Get("data");
-  options.api.address = s.Get("address");
-  options.api.port = static_cast<std::uint16_t>(port.value());
-  options.api.threads = static_cast<int>(threads.value());
-  options.api.worker_threads = static_cast<int>(workers.value());
-  options.api.bcrypt_cost = static_cast<int>(cost.value());
-  options.api.share_ratio = static_cast<int>(share.value());
-  options.api.utc_offset_seconds = offset.value();
-  options.api.web_root = s.Get("web-root");
-  options.api.session_secret = s.Get("session-secret");
-  options.default_endpoints = {s.Get("bank"), s.Get("bank-appid"), s.Get("logger"),
+  options.api = api.value().api;  // an empty secret: DATA/session_secret (generated once)
+  options.default_endpoints = {api.value().bank_endpoint, api.value().bank_appid, s.Get("logger"),
                                s.Get("logger-appid")};
   options.postgres = s.Get("postgres");
   options.postgres_schema = s.Get("postgres-schema");

@@ -1,6 +1,10 @@
-// isucoin settle --data DIR --bank URL --bank-appid ID: the settlement worker as its own
-// process on the embedded FileLog (effects/settlement.h). Follows DIR/events (read-only: the
-// matcher writes it), appends its reports to DIR/commands, checkpoints in DIR/settlement/.
+// isucoin settle --data DIR [--log URL] --bank URL --bank-appid ID: the settlement worker as
+// its own process (effects/settlement.h). Follows the events log (read-only: the matcher writes
+// it), appends its reports to the commands log, checkpoints in DIR/settlement/. The logs are in
+// DIR (FileLog) unless --log names others (app/exchange_logs.h), e.g. Kafka topics.
+//
+// Run exactly one settle per exchange: two would reserve every leg twice. On Kafka it is
+// restarted in place (its checkpoint is local) by whatever supervises it.
 //
 // On FileLog a directory has one writer (flock on DIR/commands/LOCK), and this process is
 // the writer of DIR/commands. So `settle` runs as its own process only where nothing else
@@ -17,21 +21,22 @@
 #include <string>
 #include <thread>
 
+#include "app/exchange_logs.h"
 #include "app/stop_signal.h"
 #include "app/subcommands.h"
 #include "effects/settlement.h"
-#include "events/file_log.h"
 
 namespace isucoin::app {
 namespace {
 
 void PrintSettleUsage(std::FILE* out) {
   std::fprintf(out,
-               "usage: isucoin settle --data DIR --bank URL --bank-appid ID\n"
+               "usage: isucoin settle --data DIR [--log URL] --bank URL --bank-appid ID\n"
                "                      [--reserve-concurrency N] [--commit-concurrency N]\n\n"
-               "Settles trades at ISUBANK: follows DIR/events, reserves the legs of every\n"
+               "Settles trades at ISUBANK: follows the events log, reserves the legs of every\n"
                "proposed match, commits executed trades, releases aborted reservations, and\n"
-               "appends the outcomes to DIR/commands (as that log's only writer). The bank\n"
+               "appends the outcomes to the commands log. The logs are in DIR unless --log\n"
+               "names them: DIR, file:DIR or kafka://HOST:PORT[,...]/PREFIX. The bank\n"
                "named here is used until an /initialize in the log names another.\n"
                "Checkpoint: DIR/settlement/. Runs until SIGINT/SIGTERM.\n");
 }
@@ -47,12 +52,14 @@ bool ParseCount(const char* text, int* out) {
 }  // namespace
 
 int SettleCommand(int argc, char** argv) {
-  std::string dir;
+  std::string dir, log_url;
   effects::SettlementOptions options;
   for (int i = 0; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--data") == 0 && has_value) {
       dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--log") == 0 && has_value) {
+      log_url = argv[++i];
     } else if (std::strcmp(argv[i], "--bank") == 0 && has_value) {
       options.bank_endpoint = argv[++i];
     } else if (std::strcmp(argv[i], "--bank-appid") == 0 && has_value) {
@@ -75,22 +82,21 @@ int SettleCommand(int argc, char** argv) {
     PrintSettleUsage(stderr);
     return 2;
   }
-  auto commands = events::FileLog::Open(dir + "/commands");
-  if (!commands.ok()) {
-    std::fprintf(stderr, "isucoin settle: commands log: %s\n",
-                 commands.status().ToString().c_str());
-    return 1;
+  auto where = LogLocationFor(dir, log_url);
+  if (!where.ok()) {
+    std::fprintf(stderr, "isucoin settle: %s\n", where.status().message().c_str());
+    return 2;
   }
-  auto events_log = events::FileLog::Open(dir + "/events", {.read_only = true});
-  if (!events_log.ok()) {
-    std::fprintf(stderr, "isucoin settle: events log: %s\n",
-                 events_log.status().ToString().c_str());
+  auto logs = OpenExchangeLogs(where.value(), {.write_commands = true, .batches_commands = true});
+  if (!logs.ok()) {
+    std::fprintf(stderr, "isucoin settle: %s: %s\n", where.value().ToString().c_str(),
+                 logs.status().ToString().c_str());
     return 1;
   }
   options.checkpoint_dir = dir + "/settlement";
   const std::atomic<bool>& stop = StopRequested();
 
-  effects::Settlement settlement(*events_log.value(), *commands.value(), options);
+  effects::Settlement settlement(*logs.value().events, *logs.value().commands, options);
   if (Status s = settlement.Start(); !s.ok()) {
     std::fprintf(stderr, "isucoin settle: %s\n", s.ToString().c_str());
     return 1;
@@ -102,7 +108,7 @@ int SettleCommand(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   settlement.Stop();
-  Status closed = commands.value()->Close();
+  Status closed = logs.value().Close();
   const effects::SettlementMetrics& m = settlement.metrics();
   std::fprintf(stderr,
                "isucoin settle: stopped at event %llu; reserved %llu legs (%llu refused), "

@@ -1,5 +1,6 @@
-// isucoin ship --data DIR --logger URL --logger-appid ID: the log shipper as its own process
-// (effects/shipper.h). Follows DIR/events read-only (the matcher writes it; any number of
+// isucoin ship --data DIR [--log URL] --logger URL --logger-appid ID: the log shipper as its
+// own process (effects/shipper.h). Follows the events log (DIR/events, or the one --log names)
+// read-only (the matcher writes it; any number of
 // readers may follow it from other processes) and delivers every ISULOGGER record of it;
 // checkpoint in DIR/shipper/. Safe to kill at any moment: the next run resumes at the
 // checkpoint (at-least-once: records acknowledged after the last checkpoint are sent again).
@@ -11,10 +12,10 @@
 #include <string>
 #include <thread>
 
+#include "app/exchange_logs.h"
 #include "app/stop_signal.h"
 #include "app/subcommands.h"
 #include "effects/shipper.h"
-#include "events/file_log.h"
 #include "events/time_format.h"
 
 namespace isucoin::app {
@@ -23,9 +24,10 @@ namespace {
 
 void PrintShipUsage(std::FILE* out) {
   std::fprintf(out,
-               "usage: isucoin ship --data DIR --logger URL --logger-appid ID\n"
+               "usage: isucoin ship --data DIR [--log URL] --logger URL --logger-appid ID\n"
                "                    [--utc-offset +09:00]\n\n"
-               "Ships the ISULOGGER records of DIR/events (read-only) with /send_bulk: under\n"
+               "Ships the ISULOGGER records of the events log (read-only; in DIR unless --log\n"
+               "names DIR, file:DIR or kafka://HOST:PORT[,...]/PREFIX) with /send_bulk: under\n"
                "1 MB per body, <= 10 requests in flight, <= 18 requests/s, retrying 429 and 5xx.\n"
                "The logger named here is used until an /initialize in the log names another.\n"
                "Checkpoint: DIR/shipper/. Runs until SIGINT/SIGTERM. After a crash some\n"
@@ -54,12 +56,14 @@ void PrintMetrics(const effects::ShipperMetrics& m) {
 }  // namespace
 
 int ShipCommand(int argc, char** argv) {
-  std::string dir;
+  std::string dir, log_url;
   effects::ShipperOptions options;
   for (int i = 0; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--data") == 0 && has_value) {
       dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--log") == 0 && has_value) {
+      log_url = argv[++i];
     } else if (std::strcmp(argv[i], "--logger") == 0 && has_value) {
       options.endpoint.url = argv[++i];
     } else if (std::strcmp(argv[i], "--logger-appid") == 0 && has_value) {
@@ -85,22 +89,26 @@ int ShipCommand(int argc, char** argv) {
   }
   options.checkpoint_dir = dir + "/shipper";
 
-  events::FileLogOptions log_options;
-  log_options.read_only = true;
-  auto log = events::FileLog::Open(dir + "/events", log_options);
-  if (!log.ok()) {
-    std::fprintf(stderr, "ship: open %s/events: %s\n", dir.c_str(),
-                 log.status().ToString().c_str());
+  auto where = LogLocationFor(dir, log_url);
+  if (!where.ok()) {
+    std::fprintf(stderr, "ship: %s\n", where.status().message().c_str());
+    return 2;
+  }
+  auto logs = OpenExchangeLogs(where.value(), {});
+  if (!logs.ok()) {
+    std::fprintf(stderr, "ship: %s: %s\n", where.value().ToString().c_str(),
+                 logs.status().ToString().c_str());
     return 1;
   }
   const std::atomic<bool>& stop = StopRequested();
 
-  effects::Shipper shipper(*log.value(), options);
+  effects::Shipper shipper(*logs.value().events, options);
   if (Status s = shipper.Start(); !s.ok()) {
     std::fprintf(stderr, "ship: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "ship: following %s/events from offset %llu, logger %s\n", dir.c_str(),
+  std::fprintf(stderr, "ship: following the events of %s from offset %llu, logger %s\n",
+               where.value().ToString().c_str(),
                static_cast<unsigned long long>(shipper.Delivered().at.offset),
                options.endpoint.url.c_str());
   auto last_report = std::chrono::steady_clock::now();

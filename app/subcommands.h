@@ -13,6 +13,7 @@ int MatcherCommand(int argc, char** argv);
 int SettleCommand(int argc, char** argv);
 int ShipCommand(int argc, char** argv);
 int ServeCommand(int argc, char** argv);
+int ApiCommand(int argc, char** argv);
 int ImportCommand(int argc, char** argv);
 int ReplayCommand(int argc, char** argv);
 int AuditCommand(int argc, char** argv);

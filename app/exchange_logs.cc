@@ -1,0 +1,104 @@
+#include "app/exchange_logs.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "events/file_log.h"
+#include "events/kafka_log.h"
+
+namespace isucoin::app {
+
+namespace {
+
+constexpr std::string_view kFileScheme = "file:";
+constexpr std::string_view kKafkaScheme = "kafka://";
+
+// Kafka topic names allow [a-zA-Z0-9._-] (up to 249 characters, with the suffix).
+bool ValidTopicPrefix(std::string_view prefix) {
+  return !prefix.empty() && prefix.size() <= 200 &&
+         std::all_of(prefix.begin(), prefix.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+         });
+}
+
+}  // namespace
+
+std::string LogLocation::ToString() const {
+  if (is_kafka()) return std::string(kKafkaScheme) + brokers + "/" + prefix;
+  return std::string(kFileScheme) + dir;
+}
+
+Result<LogLocation> ParseLogLocation(std::string_view text) {
+  LogLocation where;
+  if (text.starts_with(kKafkaScheme)) {
+    std::string_view rest = text.substr(kKafkaScheme.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
+      return Status::Invalid("log '" + std::string(text) +
+                             "': expected kafka://HOST:PORT[,HOST:PORT...]/PREFIX");
+    }
+    where.kind = LogLocation::Kind::kKafka;
+    where.brokers = std::string(rest.substr(0, slash));
+    where.prefix = std::string(rest.substr(slash + 1));
+    if (!ValidTopicPrefix(where.prefix)) {
+      return Status::Invalid("log '" + std::string(text) + "': topic prefix '" + where.prefix +
+                             "' must be 1-200 characters of [a-zA-Z0-9._-]");
+    }
+    return where;
+  }
+  if (text.find("://") != std::string_view::npos) {
+    return Status::Invalid("log '" + std::string(text) +
+                           "': unknown scheme (use a directory, file:DIR or kafka://BROKERS/PREFIX)");
+  }
+  if (text.starts_with(kFileScheme)) text.remove_prefix(kFileScheme.size());
+  if (text.empty()) return Status::Invalid("log: empty directory");
+  where.dir = std::string(text);
+  return where;
+}
+
+Result<LogLocation> LogLocationFor(const std::string& data_dir, const std::string& log_url) {
+  if (!log_url.empty()) return ParseLogLocation(log_url);
+  if (data_dir.empty()) return Status::Invalid("give --data DIR or --log URL");
+  return LogLocation{.dir = data_dir};
+}
+
+Status ExchangeLogs::Close() {
+  Status first;
+  for (auto* log : {events.get(), commands.get()}) {
+    if (log == nullptr) continue;
+    Status s = log->Close();
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+Result<ExchangeLogs> OpenExchangeLogs(const LogLocation& where, LogAccess access) {
+  ExchangeLogs logs;
+  if (!where.is_kafka()) {
+    auto commands = events::FileLog::Open(where.dir + "/commands",
+                                          {.read_only = !access.write_commands});
+    if (!commands.ok()) return commands.status();
+    auto evts = events::FileLog::Open(where.dir + "/events", {.read_only = !access.write_events});
+    if (!evts.ok()) return evts.status();
+    logs.commands = std::move(commands).value();
+    logs.events = std::move(evts).value();
+    return logs;
+  }
+  const events::KafkaTopicNames topics = events::KafkaTopicsFor(where.prefix);
+  auto open = [&](const std::string& topic, bool linger) {
+    events::KafkaLogOptions options;
+    options.bootstrap_servers = where.brokers;
+    options.topic = topic;
+    if (linger) options.producer_config = {{"linger.ms", "1"}};
+    return events::KafkaLog::Open(options);
+  };
+  auto commands = open(topics.commands, access.batches_commands);
+  if (!commands.ok()) return commands.status();
+  auto evts = open(topics.events, false);
+  if (!evts.ok()) return evts.status();
+  logs.commands = std::move(commands).value();
+  logs.events = std::move(evts).value();
+  return logs;
+}
+
+}  // namespace isucoin::app
