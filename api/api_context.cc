@@ -49,10 +49,17 @@ std::optional<events::Id> ApiContext::SessionUser(const HttpRequest& request) co
   auto id = sessions_.Verify(*request.session_cookie, backend_.now());
   if (!id) return std::nullopt;
   // Ids are never reused, so a cookie from before /initialize names no user after it.
-  bool known = backend_.model->Read(
-      [&](const projections::ReadModel& m) { return m.FindUser(*id) != nullptr; });
-  if (!known) return std::nullopt;
+  auto known = [&] {
+    return backend_.model->Read(
+        [&](const projections::ReadModel& m) { return m.FindUser(*id) != nullptr; });
+  };
+  if (!known() && !(CatchUp() && known())) return std::nullopt;
   return id;
+}
+
+bool ApiContext::CatchUp() const {
+  // Bounded: an answer a little stale beats a request stuck behind a lagging read model.
+  return backend_.catch_up && backend_.catch_up(std::chrono::seconds(2));
 }
 
 std::optional<std::uint64_t> ApiContext::AppendCommand(events::CommandBody body) {

@@ -34,6 +34,10 @@ class ApiContext {
   // The signed-in user: an authentic, unexpired cookie naming a user the read model knows.
   std::optional<events::Id> SessionUser(const HttpRequest& request) const;
 
+  // Before answering that a user does not exist: true when the read model has caught up with
+  // the events log (Backend::catch_up), so a second look is worth taking.
+  bool CatchUp() const;
+
   // Appends one command stamped with backend.now(); its offset, or nullopt if the log failed.
   std::optional<std::uint64_t> AppendCommand(events::CommandBody body);
 

@@ -33,6 +33,11 @@ struct Backend {
   CreditCheck* credit = nullptr;
   std::function<events::Micros()> now;           // stamps commands and session expiry
   MetricsRegistry* metrics = nullptr;            // optional: where /metrics reads from
+  // Optional: waits until `model` has applied every event the events log held when called;
+  // false on timeout. Where several api nodes share the logs, a user another node has just
+  // signed up is unknown here for a few milliseconds: the routes call this before answering
+  // "no such user", so that sign-up on one node and sign-in on the next always works.
+  std::function<bool(std::chrono::milliseconds timeout)> catch_up;
 };
 
 struct ApiOptions {

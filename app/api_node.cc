@@ -182,6 +182,15 @@ Result<std::unique_ptr<ApiNode>> ApiNode::Start(events::Log& commands, events::L
                                                 p->options.default_endpoints);
   if (p->options.metrics != nullptr) p->RegisterMetrics();
   api::Backend backend{&p->commands, &p->model, p->credit.get(), Now, p->options.metrics};
+  backend.catch_up = [parts = p.get()](std::chrono::milliseconds timeout) {
+    const events::Offset end = parts->events.End();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (parts->projected.load() < end) {
+      if (std::chrono::steady_clock::now() >= deadline || parts->stop.load()) return false;
+      std::this_thread::sleep_for(1ms);
+    }
+    return true;
+  };
   p->server = std::make_unique<api::ApiServer>(backend, p->options.api);
   try {
     p->server->Start();

@@ -56,6 +56,16 @@ class KafkaMatcherLease final : public MatcherLease {
  public:
   static Result<std::unique_ptr<MatcherLease>> Open(const LogLocation& where,
                                                     std::chrono::milliseconds session_timeout) {
+    // A real cluster creates the lease topic here (one partition); the mock cannot, and
+    // tools/devbroker --prefix creates it up front.
+    {
+      events::KafkaLogOptions topic;
+      topic.bootstrap_servers = where.brokers;
+      topic.topic = where.matcher_lease_topic();
+      auto created = events::KafkaLog::Open(std::move(topic));
+      if (!created.ok()) return created.status();
+      (void)created.value()->Close();
+    }
     events::KafkaGroupOptions options;
     options.bootstrap_servers = where.brokers;
     options.topic = where.matcher_lease_topic();

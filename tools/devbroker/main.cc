@@ -27,7 +27,7 @@ int Usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s --address-file PATH [--brokers N] [--prefix P]... "
                "[--topic NAME[:PARTITIONS]]...\n"
-               "  --prefix P   creates P.commands and P.events with 1 partition each\n"
+               "  --prefix P   creates P.commands, P.events and P.matcher (the matcher lease), 1 partition each\n"
                "  --topic T    creates T (1 partition unless :PARTITIONS is given)\n",
                argv0);
   return 2;
@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--prefix" && (v = value())) {
       topics.emplace_back(std::string(v) + ".commands", 1);
       topics.emplace_back(std::string(v) + ".events", 1);
+      // The matcher's lease: a consumer group over this never-written topic elects the
+      // active matcher (app/matcher_command.cc).
+      topics.emplace_back(std::string(v) + ".matcher", 1);
     } else if (arg == "--topic" && (v = value())) {
       std::string t = v;
       int partitions = 1;
