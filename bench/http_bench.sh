@@ -21,6 +21,7 @@
 #   WRK_THREADS=(CPUs wrk may use)  KEEP=1 (keep the data dir and logs)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
+source "$ROOT/bench/http_common.sh"
 
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-release}"
 DURATION="${DURATION:-10}"
@@ -38,13 +39,7 @@ if [[ -z "${WRK_THREADS:-}" ]]; then
   if [[ -n "$LOADGEN_CPUS" ]]; then WRK_THREADS=$(taskset -c "$LOADGEN_CPUS" nproc); fi
 fi
 
-# wrk is needed by this benchmark only, so it is not in DEB_PACKAGES.
-if ! command -v wrk >/dev/null 2>&1; then
-  log "installing: wrk"
-  sudo=""; if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null
-fi
+ensure_wrk
 build "$BUILD_DIR" Release isucoin isusim >/dev/null
 
 # Command prefixes that pin a process to CPUs (empty: the kernel places it). Arrays, not a
@@ -80,20 +75,8 @@ die() {
 }
 
 # --- bank accounts: load users, the GET /orders user and its counterparty --------------------
-CREDIT=1000000000000000  # 10^15 yen: no buy is ever refused, no reservation ever fails
-{
-  for i in $(seq -f '%04g' "$USERS"); do echo "{\"bank_id\":\"bench-$i\",\"credit\":$CREDIT}"; done
-  echo "{\"bank_id\":\"bench-orders\",\"credit\":$CREDIT}"
-  echo "{\"bank_id\":\"bench-helper\",\"credit\":$CREDIT}"
-} >"$WORK/accounts.jsonl"
-
-"${PIN_SERVER[@]}" "$BUILD_DIR/tools/isusim/isusim" --latency zero --appid "$APPID" \
-  --accounts "$WORK/accounts.jsonl" --address-file "$WORK/isusim.json" 2>"$WORK/isusim.log" &
-SIM_PID=$!
-for _ in $(seq 100); do [[ -s "$WORK/isusim.json" ]] && break; sleep 0.1; done
-[[ -s "$WORK/isusim.json" ]] || die "isusim did not start: $(cat "$WORK/isusim.log")"
-BANK=$(sed -E 's/.*"bank":"([^"]+)".*/\1/' "$WORK/isusim.json")
-LOGGER=$(sed -E 's/.*"logger":"([^"]+)".*/\1/' "$WORK/isusim.json")
+bench_accounts "$USERS"
+start_isusim "${PIN_SERVER[@]}"
 
 # --- the server: fresh data dir, initial dataset (so /info has charts), free port -------------
 # shellcheck disable=SC2086  # SERVE_FLAGS is a list of flags
@@ -102,72 +85,32 @@ LOGGER=$(sed -E 's/.*"logger":"([^"]+)".*/\1/' "$WORK/isusim.json")
   --logger-appid "$APPID" --import "$ROOT/examples/dataset.jsonl" $SERVE_FLAGS \
   >"$WORK/serve.out" 2>"$WORK/serve.log" &
 SERVER_PID=$!
-PORT=""
-for _ in $(seq 300); do
-  PORT=$(sed -nE 's|^isucoin serving on http://[^:]+:([0-9]+)/.*|\1|p' "$WORK/serve.out")
-  [[ -n "$PORT" ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || die "isucoin serve exited: $(cat "$WORK/serve.log")"
-  sleep 0.1
-done
-[[ -n "$PORT" ]] || die "isucoin serve did not print its port"
-URL="http://127.0.0.1:$PORT"
+URL=$(wait_for_url "$WORK/serve.out" "$SERVER_PID")
 log "server pid $SERVER_PID at $URL (flags: ${SERVE_FLAGS:-defaults}), simulator at $BANK"
 log "server CPUs: ${SERVER_CPUS:-any}, wrk CPUs: ${LOADGEN_CPUS:-any} ($WRK_THREADS threads)"
 
-# post PATH FORM [COOKIE]: POST a form, fail unless 2xx; prints the body.
-post() {
-  curl -sS --fail-with-body -X POST "$URL$1" -d "$2" ${3:+-H "Cookie: $3"}
-}
-# session BANK_ID: signs up and in, prints "isucoin_session=..." from Set-Cookie.
-session() {
-  post /signup "name=$1&bank_id=$1&password=benchpass" >/dev/null
-  curl -sS --fail-with-body -D - -o /dev/null -X POST "$URL/signin" \
-    -d "bank_id=$1&password=benchpass" | sed -nE 's/^[Ss]et-[Cc]ookie: (isucoin_session=[^;]*).*/\1/p'
-}
-
 # --- seed: sessions of the load users; 100 orders (10 traded) for the GET /orders user --------
-: >"$WORK/cookies.txt"
-for i in $(seq -f '%04g' "$USERS"); do session "bench-$i" >>"$WORK/cookies.txt"; done
-[[ $(grep -c . "$WORK/cookies.txt") == "$USERS" ]] || die "could not sign in $USERS users"
-ORDERS_COOKIE=$(session bench-orders)
-HELPER_COOKIE=$(session bench-helper)
+bench_sessions "$URL" "$URL" "$USERS"
+ORDERS_COOKIE=$(session "$URL" "$URL" bench-orders)
+HELPER_COOKIE=$(session "$URL" "$URL" bench-helper)
 for _ in $(seq 10); do  # helper sells at 150, bench-orders buys at 150: a trade
-  post /orders "type=sell&amount=1&price=150" "$HELPER_COOKIE" >/dev/null
-  post /orders "type=buy&amount=1&price=150" "$ORDERS_COOKIE" >/dev/null
+  post "$URL" /orders "type=sell&amount=1&price=150" "$HELPER_COOKIE" >/dev/null
+  post "$URL" /orders "type=buy&amount=1&price=150" "$ORDERS_COOKIE" >/dev/null
 done
 for i in $(seq 90); do  # resting buys at 10..99: nothing in this benchmark sells that low
-  post /orders "type=buy&amount=1&price=$((9 + i))" "$ORDERS_COOKIE" >/dev/null
+  post "$URL" /orders "type=buy&amount=1&price=$((9 + i))" "$ORDERS_COOKIE" >/dev/null
 done
 
 # cursor: the latest trade id that /info shows (trades show once settled at the bank).
 cursor() { curl -sS --fail "$URL/info" | sed -nE 's/^\{"cursor":([0-9]+).*/\1/p'; }
 
-# phase NAME SCRIPT PATH [ARGS...]: runs wrk for DURATION s, sets RATE P50 P99 (3 decimals).
+# phase NAME SCRIPT PATH [ARGS...]: one wrk run against the server; sets RATE P50 P99.
 phase() {
-  local name="$1" script="$2" path="$3"
-  shift 3
+  local name="$1"
+  shift
   log "$name: $DURATION s, $CONNS connections ..."
-  local out
-  out=$("${PIN_LOADGEN[@]}" wrk -t "$WRK_THREADS" -c "$CONNS" -d "${DURATION}s" --timeout 5s \
-    -s "$ROOT/bench/$script" "$URL$path" -- "$@" 2>&1) || die "$name: wrk failed: $out"
-  local line
-  line=$(grep '^WRK ' <<<"$out") || die "$name: no summary from wrk: $out"
-  field() { sed -nE "s/.* $1=([0-9]+).*/\1/p" <<<"$line"; }
-  local requests duration non2xx sockerr
-  requests=$(field requests)
-  duration=$(field duration_us)
-  non2xx=$(field non2xx)
-  sockerr=$(($(field connect) + $(field read) + $(field write) + $(field timeout)))
-  RATE=$(awk -v r="$requests" -v d="$duration" 'BEGIN { printf "%.0f", r * 1e6 / d }')
-  P50=$(awk -v v="$(field p50_us)" 'BEGIN { printf "%.3f", v / 1000 }')
-  P99=$(awk -v v="$(field p99_us)" 'BEGIN { printf "%.3f", v / 1000 }')
-  log "$name: $requests requests in $((duration / 1000)) ms = $RATE/s, p50 $P50 ms, p99 $P99 ms," \
-    "max $(($(field max_us) / 1000)) ms; non-2xx $non2xx, socket errors $sockerr"
-  # More than 0.1 % failed (or nothing answered at all): the figures mean nothing.
-  if ((requests == 0 || (non2xx + sockerr) * 1000 > requests)); then
-    die "$name: $non2xx non-2xx answers and $sockerr socket errors out of $requests requests" \
-      "(see $WORK/serve.log)"
-  fi
+  wrk_run "$WORK/wrk.out" "$URL" "$@"
+  wrk_summary "$name" "$WORK/wrk.out"
   kill -0 "$SERVER_PID" 2>/dev/null || die "$name: the server died"
 }
 

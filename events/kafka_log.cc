@@ -223,7 +223,9 @@ struct BatchState {
   explicit BatchState(size_t n) : offsets(n, -1), errors(n, RD_KAFKA_RESP_ERR_NO_ERROR) {}
   std::vector<int64_t> offsets;
   std::vector<rd_kafka_resp_err_t> errors;
-  size_t pending = 0;
+  // Reports are served on the producer's poller thread; the appender waits for zero
+  // (release/acquire: the offsets and errors written before are then visible to it).
+  std::atomic<size_t> pending{0};
 };
 
 // The per-message opaque: a batch abandoned by a timed-out Append stays alive until its last
@@ -232,15 +234,6 @@ struct Delivery {
   std::shared_ptr<BatchState> batch;
   size_t index;
 };
-
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-  auto* d = static_cast<Delivery*>(m->_private);
-  if (d == nullptr) return;
-  d->batch->offsets[d->index] = m->offset;
-  d->batch->errors[d->index] = m->err;
-  --d->batch->pending;
-  delete d;
-}
 
 }  // namespace
 
@@ -260,10 +253,20 @@ struct KafkaLog::Impl {
   mutable std::shared_mutex life_mu;
   std::atomic<bool> closed{false};
 
-  std::mutex append_mu;  // one batch in flight at a time: batches never interleave
+  // Appends hold it shared while they use the producer (many batches in flight at once);
+  // recreating the producer after a fatal error, and Close, hold it exclusively.
+  std::shared_mutex producer_mu;
+  // Batches enter the partition queue one whole batch at a time, so that batches of this
+  // process never interleave.
+  std::mutex enqueue_mu;
   rd_kafka_t* producer = nullptr;
   rd_kafka_topic_t* producer_topic = nullptr;
-  bool producer_failed = false;  // fatal error: recreate before the next append
+  std::atomic<bool> producer_failed{false};  // fatal error: recreate before the next append
+  // Serves the producer's delivery reports and wakes the appenders waiting for them.
+  std::thread producer_poller;
+  std::atomic<bool> poller_stop{false};
+  std::mutex delivered_mu;
+  std::condition_variable delivered_cv;
 
   std::mutex read_mu;
   rd_kafka_t* reader = nullptr;
@@ -325,6 +328,20 @@ struct KafkaLog::Impl {
     return conf;
   }
 
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* d = static_cast<Delivery*>(m->_private);
+    if (d == nullptr) return;
+    d->batch->offsets[d->index] = m->offset;
+    d->batch->errors[d->index] = m->err;
+    const bool last = d->batch->pending.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    delete d;
+    if (last) {
+      auto* self = static_cast<Impl*>(opaque);
+      { std::lock_guard lock(self->delivered_mu); }  // no wake-up lost between check and wait
+      self->delivered_cv.notify_all();
+    }
+  }
+
   Status CreateProducer() {
     const std::string timeout_ms = std::to_string(std::max<long long>(1, options.append_timeout.count()));
     KafkaConfig ours = {
@@ -332,8 +349,8 @@ struct KafkaLog::Impl {
         {"acks", "all"},
         {"message.timeout.ms", timeout_ms},
         {"request.timeout.ms", timeout_ms},
-        // A batch is handed over in one produce_batch call, so waiting for more only adds
-        // latency to an append that is already serialised behind the previous one.
+        // A batch is handed over in one produce_batch call; concurrent appends of one
+        // process are in flight together, so waiting for more only adds latency.
         {"linger.ms", "0"},
     };
     auto conf = CommonConf(ours, options.producer_config);
@@ -345,6 +362,10 @@ struct KafkaLog::Impl {
     conf.value().release();  // owned by rk now
     producer = rk;
     producer_failed = false;
+    poller_stop = false;
+    producer_poller = std::thread([this, rk] {
+      while (!poller_stop.load()) rd_kafka_poll(rk, 50);
+    });
     return Status::Ok();
   }
 
@@ -360,6 +381,8 @@ struct KafkaLog::Impl {
 
   void DestroyProducer() {
     if (producer == nullptr) return;
+    poller_stop = true;
+    if (producer_poller.joinable()) producer_poller.join();
     // Whatever is still queued or in flight belongs to an Append that already returned an
     // error; purge it so its delivery reports (and Delivery objects) are served now.
     rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
@@ -506,16 +529,26 @@ struct KafkaLog::Impl {
   Status Closed() const { return Status::Closed("Kafka log " + options.topic + " is closed"); }
 
   Result<Offset> Append(std::span<const std::string> payloads);
+  Result<Offset> AppendWithProducer(std::span<const std::string> payloads);
   Result<std::vector<LogRecord>> Read(Offset from, std::size_t max_records);
 };
 
 Result<Offset> KafkaLog::Impl::Append(std::span<const std::string> payloads) {
-  std::lock_guard append_lock(append_mu);
-  if (producer_failed || producer == nullptr) {
-    DestroyProducer();
-    if (Status s = CreateProducer(); !s.ok()) return s;
-    if (Status s = OpenProducerTopic(); !s.ok()) return s;
+  for (;;) {
+    {
+      std::shared_lock use(producer_mu);
+      if (!producer_failed && producer != nullptr) return AppendWithProducer(payloads);
+    }
+    std::unique_lock recreate(producer_mu);
+    if (producer_failed || producer == nullptr) {
+      DestroyProducer();
+      if (Status s = CreateProducer(); !s.ok()) return s;
+      if (Status s = OpenProducerTopic(); !s.ok()) return s;
+    }
   }
+}
+
+Result<Offset> KafkaLog::Impl::AppendWithProducer(std::span<const std::string> payloads) {
   const auto deadline = Clock::now() + options.append_timeout;
   const size_t n = payloads.size();
   if (n > static_cast<size_t>(INT_MAX)) return Status::Invalid("append batch too large");
@@ -528,38 +561,42 @@ Result<Offset> KafkaLog::Impl::Append(std::span<const std::string> payloads) {
     msgs[i].len = payloads[i].size();
     msgs[i]._private = new Delivery{batch, i};
   }
+  // Counted before the batch is handed over: its reports may come back at once.
+  batch->pending.store(n);
   // produce_batch puts the whole batch on the partition queue at once, so librdkafka sends
   // it in as few MessageSets as its size limits allow and never splits it around another
   // batch of ours.
-  const int enqueued = rd_kafka_produce_batch(producer_topic, kPartition, RD_KAFKA_MSG_F_COPY,
-                                              msgs.data(), static_cast<int>(n));
+  int enqueued;
+  {
+    std::lock_guard enqueue(enqueue_mu);
+    enqueued = rd_kafka_produce_batch(producer_topic, kPartition, RD_KAFKA_MSG_F_COPY,
+                                      msgs.data(), static_cast<int>(n));
+  }
   rd_kafka_resp_err_t enqueue_err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (size_t i = 0; i < n; ++i) {
     if (msgs[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (enqueue_err == RD_KAFKA_RESP_ERR_NO_ERROR) enqueue_err = msgs[i].err;
       delete static_cast<Delivery*>(msgs[i]._private);
-    } else {
-      ++batch->pending;
+      batch->pending.fetch_sub(1);
     }
   }
   if (enqueue_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // Take back what has not been sent yet; what is already in flight may still land.
+    // (This purges other appenders' queued records too: they fail and retry, which is safe by
+    // sequence; a queue that refuses records means the broker is unreachable for all of them.)
     rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_NON_BLOCKING);
-    rd_kafka_poll(producer, 0);
     return KafkaStatus(enqueue_err, "cannot append to " + options.topic,
                        std::to_string(enqueued) + " of " + std::to_string(n) +
                            " records were queued");
   }
 
-  while (batch->pending > 0) {
-    int left = RemainingMs(deadline);
-    if (left == 0) break;
-    rd_kafka_poll(producer, std::min(left, 100));
+  {
+    std::unique_lock lock(delivered_mu);
+    delivered_cv.wait_until(lock, deadline, [&] { return batch->pending.load() == 0; });
   }
-  if (batch->pending > 0) {
+  if (const size_t pending = batch->pending.load(); pending > 0) {
     rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_NON_BLOCKING);
-    rd_kafka_poll(producer, 0);
-    std::string detail = std::to_string(batch->pending) + " of " + std::to_string(n) +
+    std::string detail = std::to_string(pending) + " of " + std::to_string(n) +
                          " records unacknowledged; some may still be written";
     if (std::string e = LastClientError(); !e.empty()) detail += "; " + e;
     return Status::Timeout("append to " + options.topic + " not acknowledged within " +
@@ -765,7 +802,7 @@ Status KafkaLog::Close() {
   }
   impl_->wait_cv.notify_all();
   std::unique_lock life(impl_->life_mu);
-  std::lock_guard append_lock(impl_->append_mu);
+  std::unique_lock producer_lock(impl_->producer_mu);
   std::lock_guard read_lock(impl_->read_mu);
   impl_->DestroyClients();
   return Status::Ok();

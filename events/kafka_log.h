@@ -72,7 +72,8 @@ class KafkaLog final : public Log {
   KafkaLog& operator=(const KafkaLog&) = delete;
 
   // Returns once every delivery report of the batch succeeded; the batch occupies
-  // consecutive offsets (appends through one KafkaLog are serialised). On failure or timeout
+  // consecutive offsets (concurrent appends through one KafkaLog never interleave their
+  // batches). Thread-safe: appends from many threads are in flight at once. On failure or timeout
   // some records of the batch may still have been written: retrying is safe because every
   // consumer dedupes by sequence (events/KAFKA.md).
   Result<Offset> Append(std::span<const std::string> payloads) override;
