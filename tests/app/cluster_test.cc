@@ -404,5 +404,45 @@ TEST_F(ClusterTest, KilledMatcherUnderLoadStandbyTakesOverNothingLostNothingPaid
   }
 }
 
+// The same fail-over on FileLog, on one machine: the events log's writer lock is the lease.
+TEST(MatcherStandbyTest, OnFileLogTheStandbyTakesOverWhenTheActiveDies) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("isucoin-standby-" + std::to_string(getpid())))
+                              .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    ChildProcess import({ISUCOIN_PATH, "import", ISUCOIN_SOURCE_DIR "/examples/dataset.jsonl",
+                         "--data", dir},
+                        dir + "/import.log", false);
+    const int status = import.Stop(0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << import.StderrText();
+  }
+  ChildProcess first({ISUCOIN_PATH, "matcher", "--data", dir}, dir + "/first.log", false);
+  ASSERT_TRUE(WaitUntil([&] { return first.StderrText().find("matcher: active") != std::string::npos; },
+                        20s))
+      << first.StderrText();
+  ChildProcess second({ISUCOIN_PATH, "matcher", "--data", dir}, dir + "/second.log", false);
+  ASSERT_TRUE(WaitUntil([&] { return second.StderrText().find("standing by") != std::string::npos; },
+                        20s))
+      << second.StderrText();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(second.StderrText().find("matcher: active"), std::string::npos)
+      << "two active matchers on one FileLog";
+
+  first.Stop(SIGKILL);
+  ASSERT_TRUE(WaitUntil([&] { return second.StderrText().find("matcher: active") != std::string::npos; },
+                        20s))
+      << second.StderrText();
+  second.Stop(SIGTERM);
+  EXPECT_NE(second.StderrText().find("stopped cleanly after command"), std::string::npos)
+      << second.StderrText();
+  // What the two wrote together is what one matcher would have written.
+  ChildProcess audit({ISUCOIN_PATH, "audit", "--data", dir}, dir + "/audit.log", false);
+  const int status = audit.Stop(0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << audit.StderrText();
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace isucoin
