@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "events/file_log.h"
 #include "events/kafka_log.h"
@@ -21,9 +22,28 @@ bool ValidTopicPrefix(std::string_view prefix) {
          });
 }
 
+// "%2F" -> "/", "+" stays "+" (librdkafka values such as SASL passwords may hold one).
+std::optional<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string LogLocation::ToString() const {
+  // Without the query: it may hold credentials, and this goes to logs.
   if (is_kafka()) return std::string(kKafkaScheme) + brokers + "/" + prefix;
   return std::string(kFileScheme) + dir;
 }
@@ -39,9 +59,27 @@ Result<LogLocation> ParseLogLocation(std::string_view text) {
     }
     where.kind = LogLocation::Kind::kKafka;
     where.brokers = std::string(rest.substr(0, slash));
-    where.prefix = std::string(rest.substr(slash + 1));
+    std::string_view path = rest.substr(slash + 1);
+    if (const auto q = path.find('?'); q != std::string_view::npos) {
+      std::string_view query = path.substr(q + 1);
+      path = path.substr(0, q);
+      while (!query.empty()) {
+        const auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        const auto eq = pair.find('=');
+        auto key = PercentDecode(pair.substr(0, eq));
+        auto value = eq == std::string_view::npos ? std::nullopt : PercentDecode(pair.substr(eq + 1));
+        if (!key || key->empty() || !value) {
+          return Status::Invalid("log '" + where.ToString() + "': query part '" +
+                                 std::string(pair) + "' is not PROPERTY=VALUE (percent-encoded)");
+        }
+        where.kafka_config.emplace_back(std::move(*key), std::move(*value));
+      }
+    }
+    where.prefix = std::string(path);
     if (!ValidTopicPrefix(where.prefix)) {
-      return Status::Invalid("log '" + std::string(text) + "': topic prefix '" + where.prefix +
+      return Status::Invalid("log '" + where.ToString() + "': topic prefix '" + where.prefix +
                              "' must be 1-200 characters of [a-zA-Z0-9._-]");
     }
     return where;
@@ -89,6 +127,7 @@ Result<ExchangeLogs> OpenExchangeLogs(const LogLocation& where, LogAccess access
     events::KafkaLogOptions options;
     options.bootstrap_servers = where.brokers;
     options.topic = topic;
+    options.config = where.kafka_config;  // librdkafka rejects an unknown one at Open
     if (linger) options.producer_config = {{"linger.ms", "1"}};
     return events::KafkaLog::Open(options);
   };

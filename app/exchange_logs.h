@@ -2,9 +2,12 @@
 //
 //   DIR  or  file:DIR                        FileLog in DIR/commands and DIR/events: the
 //                                            embedded default, one machine, one writer per log
-//   kafka://HOST:PORT[,HOST:PORT...]/PREFIX  KafkaLog on the topics PREFIX.commands and
+//   kafka://HOST:PORT[,HOST:PORT...]/PREFIX[?PROPERTY=VALUE&...]
+//                                            KafkaLog on the topics PREFIX.commands and
 //                                            PREFIX.events (events/KAFKA.md): separate
-//                                            processes on many machines
+//                                            processes on many machines. The query sets
+//                                            librdkafka properties of every client (TLS, SASL,
+//                                            fetch.wait.max.ms, ...), percent-decoded
 //
 // Every subcommand that reads or writes the logs opens them here, so `serve` and the separate
 // processes run the same components over either backend.
@@ -13,6 +16,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "events/log.h"
 #include "events/status.h"
@@ -25,6 +30,7 @@ struct LogLocation {
   std::string dir;      // kFile
   std::string brokers;  // kKafka: bootstrap servers, "host:port,host:port"
   std::string prefix;   // kKafka: topic prefix
+  std::vector<std::pair<std::string, std::string>> kafka_config;  // kKafka: from the query
 
   bool is_kafka() const { return kind == Kind::kKafka; }
   std::string ToString() const;

@@ -62,6 +62,7 @@ class KafkaMatcherLease final : public MatcherLease {
       events::KafkaLogOptions topic;
       topic.bootstrap_servers = where.brokers;
       topic.topic = where.matcher_lease_topic();
+      topic.config = where.kafka_config;
       auto created = events::KafkaLog::Open(std::move(topic));
       if (!created.ok()) return created.status();
       (void)created.value()->Close();
@@ -72,6 +73,7 @@ class KafkaMatcherLease final : public MatcherLease {
     options.group_id = where.matcher_lease_topic();
     options.client_id = "isucoin-matcher";
     options.session_timeout = session_timeout;
+    options.config = where.kafka_config;
     // Nothing is ever read from the lease topic: only the assignment matters.
     options.on_assigned = [] { return std::optional<events::Offset>(); };
     auto group = events::KafkaGroupConsumer::Open(std::move(options));

@@ -224,8 +224,11 @@ struct BatchState {
   std::vector<int64_t> offsets;
   std::vector<rd_kafka_resp_err_t> errors;
   // Reports are served on the producer's poller thread; the appender waits for zero
-  // (release/acquire: the offsets and errors written before are then visible to it).
+  // (release/acquire: the offsets and errors written before are then visible to it). Each
+  // batch has its own wake-up, so a report wakes its appender only, not every one waiting.
   std::atomic<size_t> pending{0};
+  std::mutex mu;
+  std::condition_variable delivered;
 };
 
 // The per-message opaque: a batch abandoned by a timed-out Append stays alive until its last
@@ -265,8 +268,6 @@ struct KafkaLog::Impl {
   // Serves the producer's delivery reports and wakes the appenders waiting for them.
   std::thread producer_poller;
   std::atomic<bool> poller_stop{false};
-  std::mutex delivered_mu;
-  std::condition_variable delivered_cv;
 
   std::mutex read_mu;
   rd_kafka_t* reader = nullptr;
@@ -328,17 +329,16 @@ struct KafkaLog::Impl {
     return conf;
   }
 
-  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     auto* d = static_cast<Delivery*>(m->_private);
     if (d == nullptr) return;
-    d->batch->offsets[d->index] = m->offset;
-    d->batch->errors[d->index] = m->err;
-    const bool last = d->batch->pending.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    std::shared_ptr<BatchState> batch = std::move(d->batch);
+    batch->offsets[d->index] = m->offset;
+    batch->errors[d->index] = m->err;
     delete d;
-    if (last) {
-      auto* self = static_cast<Impl*>(opaque);
-      { std::lock_guard lock(self->delivered_mu); }  // no wake-up lost between check and wait
-      self->delivered_cv.notify_all();
+    if (batch->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      { std::lock_guard lock(batch->mu); }  // no wake-up lost between its check and its wait
+      batch->delivered.notify_one();
     }
   }
 
@@ -591,8 +591,8 @@ Result<Offset> KafkaLog::Impl::AppendWithProducer(std::span<const std::string> p
   }
 
   {
-    std::unique_lock lock(delivered_mu);
-    delivered_cv.wait_until(lock, deadline, [&] { return batch->pending.load() == 0; });
+    std::unique_lock lock(batch->mu);
+    batch->delivered.wait_until(lock, deadline, [&] { return batch->pending.load() == 0; });
   }
   if (const size_t pending = batch->pending.load(); pending > 0) {
     rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_NON_BLOCKING);
