@@ -73,7 +73,7 @@ class KafkaLog final : public Log {
 
   // Returns once every delivery report of the batch succeeded; the batch occupies
   // consecutive offsets (concurrent appends through one KafkaLog never interleave their
-  // batches). Thread-safe: appends from many threads are in flight at once. On failure or timeout
+  // batches). Thread-safe: concurrent appends share one produce round trip (group commit). On failure or timeout
   // some records of the batch may still have been written: retrying is safe because every
   // consumer dedupes by sequence (events/KAFKA.md).
   Result<Offset> Append(std::span<const std::string> payloads) override;
