@@ -1,7 +1,6 @@
 // End to end: `isucoin serve` as its own process, with the bank/logger simulator, on a data
 // directory — the product as an operator runs it. A trade goes through the bank and the
 // logger, survives kill -9, and /initialize returns to the dataset.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <thread>
 
 #include "tests/api/http_client.h"
+#include "tests/support/child_process.h"
 #include "tests/support/isusim_process.h"
 
 namespace isucoin {
@@ -22,58 +22,33 @@ namespace {
 
 using nlohmann::json;
 using api::testing::HttpClient;
+using test_support::ChildProcess;
 using test_support::IsusimProcess;
 
-// One `isucoin serve` child; its URL is read from the line it prints once listening.
+// One `isucoin serve` child on DATA (stderr in DATA/serve.log); its URL is read from the line
+// it prints once listening.
 class ServeProcess {
  public:
   ServeProcess(const std::string& data, const IsusimProcess& sim,
-               std::vector<std::string> extra = {}) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      close(out[0]);
-      std::string log = data + "/serve.log";
-      int err = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(err, 2);
-      std::vector<std::string> args = {
-          "isucoin", "serve", "--data", data, "--port", "0", "--bcrypt-cost", "4",
-          "--import", ISUCOIN_SOURCE_DIR "/examples/dataset.jsonl", "--bank", sim.bank_url(),
-          "--bank-appid", sim.appid(), "--logger", sim.logger_url(), "--logger-appid",
-          sim.appid()};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(ISUCOIN_PATH, argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
-    auto at = line.find("http://");
-    EXPECT_NE(at, std::string::npos) << "serve printed: " << line;
-    if (at != std::string::npos) url_ = line.substr(at, line.find('/', at + 7) - at);
+               std::vector<std::string> extra = {})
+      : child_(Args(data, sim, std::move(extra)), data + "/serve.log", true) {
+    EXPECT_FALSE(child_.url().empty()) << "serve did not print its URL: " << child_.StderrText();
   }
-  ~ServeProcess() {
-    if (pid_ > 0) Kill(SIGKILL);
-  }
-  int Kill(int sig) {
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  const std::string& url() const { return url_; }
+  int Kill(int sig) { return child_.Stop(sig); }
+  const std::string& url() const { return child_.url(); }
 
  private:
-  pid_t pid_ = -1;
-  std::string url_;
+  static std::vector<std::string> Args(const std::string& data, const IsusimProcess& sim,
+                                       std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        ISUCOIN_PATH, "serve", "--data", data, "--port", "0", "--bcrypt-cost", "4",
+        "--import", ISUCOIN_SOURCE_DIR "/examples/dataset.jsonl", "--bank", sim.bank_url(),
+        "--bank-appid", sim.appid(), "--logger", sim.logger_url(), "--logger-appid",
+        sim.appid()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  ChildProcess child_;
 };
 
 class ServeTest : public ::testing::Test {
