@@ -34,13 +34,10 @@ std::vector<SettingSpec> ApiCommandSettings() {
 
 int ApiCommand(int argc, char** argv) {
   const std::vector<SettingSpec> specs = ApiCommandSettings();
-  auto settings = Settings::Parse(specs, argc, argv);
-  if (!settings.ok() || settings.value().help_requested()) {
-    if (!settings.ok()) std::fprintf(stderr, "isucoin api: %s\n\n", settings.status().message().c_str());
-    std::fprintf(settings.ok() ? stdout : stderr, "%s", Settings::Usage("api", specs).c_str());
-    return settings.ok() ? 0 : 2;
-  }
-  const Settings& s = settings.value();
+  int exit_code = 0;
+  const auto settings = Settings::ParseCommandLine("api", specs, argc, argv, &exit_code);
+  if (!settings) return exit_code;
+  const Settings& s = *settings;
   auto api = ReadApiSettings(s);
   auto where = ParseLogLocation(s.Get("log"));
   for (const Status& st : {api.status(), where.status()}) {

@@ -92,16 +92,10 @@ int AuditCommand(int argc, char** argv) {
     PrintAuditUsage(stderr);
     return 2;
   }
-  auto where = LogLocationFor(dir, log_url);
-  if (!where.ok()) {
-    std::fprintf(stderr, "isucoin audit: %s\n", where.status().message().c_str());
-    return 2;
-  }
-  auto logs = OpenExchangeLogs(where.value(), {});
+  auto logs = OpenExchangeLogsFor(dir, log_url, {});
   if (!logs.ok()) {
-    std::fprintf(stderr, "isucoin audit: %s: %s\n", where.value().ToString().c_str(),
-                 logs.status().ToString().c_str());
-    return 2;
+    std::fprintf(stderr, "isucoin audit: %s\n", logs.status().ToString().c_str());
+    return logs.status().code() == Status::Code::kInvalid ? 2 : 2;
   }
   replay::AuditOptions options;
   if (!bank.empty()) {

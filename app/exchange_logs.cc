@@ -112,13 +112,16 @@ Status ExchangeLogs::Close() {
 
 Result<ExchangeLogs> OpenExchangeLogs(const LogLocation& where, LogAccess access) {
   ExchangeLogs logs;
+  logs.location = where.ToString();
   if (!where.is_kafka()) {
-    auto commands = events::FileLog::Open(where.dir + "/commands",
-                                          {.read_only = !access.write_commands});
-    if (!commands.ok()) return commands.status();
+    if (!access.events_only) {
+      auto commands = events::FileLog::Open(where.dir + "/commands",
+                                            {.read_only = !access.write_commands});
+      if (!commands.ok()) return commands.status();
+      logs.commands = std::move(commands).value();
+    }
     auto evts = events::FileLog::Open(where.dir + "/events", {.read_only = !access.write_events});
     if (!evts.ok()) return evts.status();
-    logs.commands = std::move(commands).value();
     logs.events = std::move(evts).value();
     return logs;
   }
@@ -131,12 +134,30 @@ Result<ExchangeLogs> OpenExchangeLogs(const LogLocation& where, LogAccess access
     if (linger) options.producer_config = {{"linger.ms", "1"}};
     return events::KafkaLog::Open(options);
   };
-  auto commands = open(topics.commands, access.batches_commands);
-  if (!commands.ok()) return commands.status();
+  if (!access.events_only) {
+    auto commands = open(topics.commands, access.batches_commands);
+    if (!commands.ok()) return commands.status();
+    logs.commands = std::move(commands).value();
+  }
   auto evts = open(topics.events, false);
   if (!evts.ok()) return evts.status();
-  logs.commands = std::move(commands).value();
   logs.events = std::move(evts).value();
+  return logs;
+}
+
+Result<ExchangeLogs> OpenExchangeLogsFor(const std::string& data_dir, const std::string& log_url,
+                                         LogAccess access) {
+  auto where = LogLocationFor(data_dir, log_url);
+  if (!where.ok()) return where.status();
+  auto logs = OpenExchangeLogs(where.value(), access);
+  if (!logs.ok()) {
+    const Status& s = logs.status();
+    // Keeps the code (Busy, Unavailable, ...) but not Invalid: that one means a usage error.
+    if (s.code() == Status::Code::kInvalid) {
+      return Status::IOError(where.value().ToString() + ": " + s.message());
+    }
+    return s.WithContext(where.value().ToString());
+  }
   return logs;
 }
 

@@ -52,6 +52,9 @@ Result<LogLocation> LogLocationFor(const std::string& data_dir, const std::strin
 struct LogAccess {
   bool write_commands = false;
   bool write_events = false;
+  // Followers of the events log alone (ship, project): the commands log is not opened, and
+  // ExchangeLogs::commands stays null.
+  bool events_only = false;
   // Appends multi-record batches to the commands log while other processes append too
   // (settlement reports beside the api nodes). On Kafka the producer then lingers 1 ms so a
   // batch leaves as one MessageSet and stays contiguous (events/KAFKA.md "Appends"); single
@@ -60,6 +63,7 @@ struct LogAccess {
 };
 
 struct ExchangeLogs {
+  std::string location;  // LogLocation::ToString(), for messages
   std::unique_ptr<events::Log> commands;
   std::unique_ptr<events::Log> events;
   // Closes both (flushing what the writer holds); the first error, if any.
@@ -67,5 +71,10 @@ struct ExchangeLogs {
 };
 
 Result<ExchangeLogs> OpenExchangeLogs(const LogLocation& where, LogAccess access);
+
+// Both steps for the subcommands' `--data DIR [--log URL]`; a failure to open names the
+// location. Invalid when neither is given or the URL is malformed (a usage error).
+Result<ExchangeLogs> OpenExchangeLogsFor(const std::string& data_dir, const std::string& log_url,
+                                         LogAccess access);
 
 }  // namespace isucoin::app

@@ -137,14 +137,10 @@ Result<ExchangeLogs> WaitForFileLogs(const LogLocation& where, const std::atomic
 }  // namespace
 
 int MatcherCommand(int argc, char** argv) {
-  auto settings = Settings::Parse(kMatcherSettings, argc, argv);
-  if (!settings.ok() || settings.value().help_requested()) {
-    if (!settings.ok()) std::fprintf(stderr, "isucoin matcher: %s\n\n", settings.status().message().c_str());
-    std::fprintf(settings.ok() ? stdout : stderr, "%s",
-                 Settings::Usage("matcher", kMatcherSettings).c_str());
-    return settings.ok() ? 0 : 2;
-  }
-  const Settings& s = settings.value();
+  int exit_code = 0;
+  const auto settings = Settings::ParseCommandLine("matcher", kMatcherSettings, argc, argv, &exit_code);
+  if (!settings) return exit_code;
+  const Settings& s = *settings;
   auto failover = s.GetInt("failover-timeout", 1, 3600);
   auto every = s.GetInt("snapshot-every", 0, 1'000'000'000);
   auto interval = s.GetInt("snapshot-interval", 1, 7 * 24 * 3600);

@@ -67,16 +67,10 @@ int ProjectCommand(int argc, char** argv) {
     PrintProjectUsage(stderr);
     return 2;
   }
-  auto where = LogLocationFor(dir, log_url);
-  if (!where.ok()) {
-    std::fprintf(stderr, "project: %s\n", where.status().message().c_str());
-    return 2;
-  }
-  auto logs = OpenExchangeLogs(where.value(), {});
+  auto logs = OpenExchangeLogsFor(dir, log_url, {.events_only = true});
   if (!logs.ok()) {
-    std::fprintf(stderr, "project: %s: %s\n", where.value().ToString().c_str(),
-                 logs.status().ToString().c_str());
-    return 1;
+    std::fprintf(stderr, "project: %s\n", logs.status().ToString().c_str());
+    return logs.status().code() == Status::Code::kInvalid ? 2 : 1;
   }
   const std::atomic<bool>& stop = StopRequested();
   projections::PostgresSink sink(*logs.value().events, options);
@@ -85,7 +79,7 @@ int ProjectCommand(int argc, char** argv) {
     return 1;
   }
   std::fprintf(stderr, "project: following the events of %s from offset %llu into schema %s\n",
-               where.value().ToString().c_str(), static_cast<unsigned long long>(sink.position()),
+               logs.value().location.c_str(), static_cast<unsigned long long>(sink.position()),
                options.schema.c_str());
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   sink.Stop();

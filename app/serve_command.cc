@@ -35,13 +35,10 @@ std::vector<SettingSpec> ServeSettings() {
 
 int ServeCommand(int argc, char** argv) {
   const std::vector<SettingSpec> specs = ServeSettings();
-  auto settings = Settings::Parse(specs, argc, argv);
-  if (!settings.ok() || settings.value().help_requested()) {
-    if (!settings.ok()) std::fprintf(stderr, "isucoin serve: %s\n\n", settings.status().message().c_str());
-    std::fprintf(settings.ok() ? stdout : stderr, "%s", Settings::Usage("serve", specs).c_str());
-    return settings.ok() ? 0 : 2;
-  }
-  const Settings& s = settings.value();
+  int exit_code = 0;
+  const auto settings = Settings::ParseCommandLine("serve", specs, argc, argv, &exit_code);
+  if (!settings) return exit_code;
+  const Settings& s = *settings;
   auto api = ReadApiSettings(s);
   auto snapshot_every = s.GetInt("snapshot-every", 0, 1'000'000'000);
   auto snapshot_interval = s.GetInt("snapshot-interval", 1, 7 * 24 * 3600);

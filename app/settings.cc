@@ -1,5 +1,7 @@
 #include "app/settings.h"
 
+#include <cstdio>
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -9,6 +11,19 @@ std::string Settings::EnvName(const std::string& name) {
   std::string env = "ISUCOIN_";
   for (char c : name) env += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return env;
+}
+
+std::optional<Settings> Settings::ParseCommandLine(const std::string& command,
+                                                   const std::vector<SettingSpec>& specs,
+                                                   int argc, char** argv, int* exit_code) {
+  auto settings = Parse(specs, argc, argv);
+  if (settings.ok() && !settings.value().help_requested()) return std::move(settings).value();
+  if (!settings.ok()) {
+    std::fprintf(stderr, "isucoin %s: %s\n\n", command.c_str(), settings.status().message().c_str());
+  }
+  std::fprintf(settings.ok() ? stdout : stderr, "%s", Usage(command, specs).c_str());
+  *exit_code = settings.ok() ? 0 : 2;
+  return std::nullopt;
 }
 
 Result<Settings> Settings::Parse(const std::vector<SettingSpec>& specs, int argc, char** argv) {

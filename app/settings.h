@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,11 @@ class Settings {
   // errors; --help sets help_requested().
   static Result<Settings> Parse(const std::vector<SettingSpec>& specs, int argc, char** argv);
   static std::string Usage(const std::string& command, const std::vector<SettingSpec>& specs);
+  // Parse for `isucoin COMMAND`: on --help prints the usage to stdout and sets `exit_code` 0,
+  // on a bad flag prints the error and the usage to stderr and sets it to 2; nullopt then.
+  static std::optional<Settings> ParseCommandLine(const std::string& command,
+                                                  const std::vector<SettingSpec>& specs,
+                                                  int argc, char** argv, int* exit_code);
 
   const std::string& Get(const std::string& name) const;
   Result<long long> GetInt(const std::string& name, long long min, long long max) const;

@@ -82,16 +82,10 @@ int SettleCommand(int argc, char** argv) {
     PrintSettleUsage(stderr);
     return 2;
   }
-  auto where = LogLocationFor(dir, log_url);
-  if (!where.ok()) {
-    std::fprintf(stderr, "isucoin settle: %s\n", where.status().message().c_str());
-    return 2;
-  }
-  auto logs = OpenExchangeLogs(where.value(), {.write_commands = true, .batches_commands = true});
+  auto logs = OpenExchangeLogsFor(dir, log_url, {.write_commands = true, .batches_commands = true});
   if (!logs.ok()) {
-    std::fprintf(stderr, "isucoin settle: %s: %s\n", where.value().ToString().c_str(),
-                 logs.status().ToString().c_str());
-    return 1;
+    std::fprintf(stderr, "isucoin settle: %s\n", logs.status().ToString().c_str());
+    return logs.status().code() == Status::Code::kInvalid ? 2 : 1;
   }
   options.checkpoint_dir = dir + "/settlement";
   const std::atomic<bool>& stop = StopRequested();

@@ -89,16 +89,10 @@ int ShipCommand(int argc, char** argv) {
   }
   options.checkpoint_dir = dir + "/shipper";
 
-  auto where = LogLocationFor(dir, log_url);
-  if (!where.ok()) {
-    std::fprintf(stderr, "ship: %s\n", where.status().message().c_str());
-    return 2;
-  }
-  auto logs = OpenExchangeLogs(where.value(), {});
+  auto logs = OpenExchangeLogsFor(dir, log_url, {.events_only = true});
   if (!logs.ok()) {
-    std::fprintf(stderr, "ship: %s: %s\n", where.value().ToString().c_str(),
-                 logs.status().ToString().c_str());
-    return 1;
+    std::fprintf(stderr, "ship: %s\n", logs.status().ToString().c_str());
+    return logs.status().code() == Status::Code::kInvalid ? 2 : 1;
   }
   const std::atomic<bool>& stop = StopRequested();
 
@@ -108,7 +102,7 @@ int ShipCommand(int argc, char** argv) {
     return 1;
   }
   std::fprintf(stderr, "ship: following the events of %s from offset %llu, logger %s\n",
-               where.value().ToString().c_str(),
+               logs.value().location.c_str(),
                static_cast<unsigned long long>(shipper.Delivered().at.offset),
                options.endpoint.url.c_str());
   auto last_report = std::chrono::steady_clock::now();
