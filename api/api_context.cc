@@ -30,11 +30,20 @@ ApiContext::ApiContext(Backend backend, ApiOptions options)
     metrics_ = backend_.metrics;
   }
   pool_ = std::make_unique<WorkerPool>(options_.worker_threads);
+  auth_pool_ = std::make_unique<WorkerPool>(options_.auth_worker_threads, /*nice=*/10);
   dummy_hash_ = HashPassword("isucoin-no-such-user", options_.bcrypt_cost).value_or("");
 }
 
 void ApiContext::RunAsync(ReplyPtr reply, std::function<void(const ReplyPtr&)> work) {
-  bool taken = pool_->Submit([reply, work = std::move(work)] {
+  Run(*pool_, std::move(reply), std::move(work));
+}
+
+void ApiContext::RunAuthAsync(ReplyPtr reply, std::function<void(const ReplyPtr&)> work) {
+  Run(*auth_pool_, std::move(reply), std::move(work));
+}
+
+void ApiContext::Run(WorkerPool& pool, ReplyPtr reply, std::function<void(const ReplyPtr&)> work) {
+  bool taken = pool.Submit([reply, work = std::move(work)] {
     try {
       work(reply);
     } catch (...) {

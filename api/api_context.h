@@ -26,10 +26,15 @@ class ApiContext {
   const SessionCodec& sessions() const { return sessions_; }
   MetricsRegistry& metrics() { return *metrics_; }
   WorkerPool& pool() { return *pool_; }
-  void StopPool() { pool_->Stop(); }
+  void StopPool() {
+    auth_pool_->Stop();
+    pool_->Stop();
+  }
 
   // Runs `work` on the worker pool; an exception becomes 500 {"error":"internal error"}.
   void RunAsync(ReplyPtr reply, std::function<void(const ReplyPtr&)> work);
+  // The same on the sign-up/sign-in pool (ApiOptions::auth_worker_threads).
+  void RunAuthAsync(ReplyPtr reply, std::function<void(const ReplyPtr&)> work);
 
   // The signed-in user: an authentic, unexpired cookie naming a user the read model knows.
   std::optional<events::Id> SessionUser(const HttpRequest& request) const;
@@ -59,7 +64,10 @@ class ApiContext {
   SessionCodec sessions_;
   std::unique_ptr<MetricsRegistry> own_metrics_;
   MetricsRegistry* metrics_;
+  static void Run(WorkerPool& pool, ReplyPtr reply, std::function<void(const ReplyPtr&)> work);
+
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<WorkerPool> auth_pool_;
   std::string dummy_hash_;
   std::mutex info_mu_;
   std::shared_ptr<const InfoText> info_;

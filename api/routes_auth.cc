@@ -81,7 +81,7 @@ void HandleSignup(ApiContext& api, const HttpRequest& req, ReplyPtr reply) {
   if (password->size() > 72) {
     return reply->Send(ErrorResponse(400, "password is longer than 72 bytes"));
   }
-  api.RunAsync(reply, [&api, n = *name, b = *bank_id, p = *password](const ReplyPtr& reply) {
+  api.RunAuthAsync(reply, [&api, n = *name, b = *bank_id, p = *password](const ReplyPtr& reply) {
     switch (api.backend().credit->Check(b, 0)) {
       case CreditCheck::Outcome::kOk:
       case CreditCheck::Outcome::kInsufficient:  // cannot happen for 0; the account exists
@@ -118,7 +118,7 @@ void HandleSignin(ApiContext& api, const HttpRequest& req, ReplyPtr reply) {
   if (!bank_id || !password || bank_id->empty() || password->empty()) {
     return reply->Send(ErrorResponse(400, "bank_id and password are required"));
   }
-  api.RunAsync(reply, [&api, b = *bank_id, p = *password](const ReplyPtr& reply) {
+  api.RunAuthAsync(reply, [&api, b = *bank_id, p = *password](const ReplyPtr& reply) {
     auto find_hash = [&] {
       return api.backend().model->Read(
           [&](const projections::ReadModel& m) -> std::optional<std::string> {

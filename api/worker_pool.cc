@@ -1,10 +1,20 @@
 #include "api/worker_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace isucoin::api {
 
-WorkerPool::WorkerPool(int threads) {
+WorkerPool::WorkerPool(int threads, int nice) {
   if (threads < 1) threads = 1;
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, nice] {
+      // Best effort: a pool that stays at normal priority is slower to yield, not wrong.
+      if (nice > 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);
+      Loop();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

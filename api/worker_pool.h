@@ -13,7 +13,9 @@ namespace isucoin::api {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads);
+  // `nice` > 0 lowers the threads' CPU priority (Linux: per-thread nice), so that their work
+  // yields the cores to everyone else's.
+  explicit WorkerPool(int threads, int nice = 0);
   ~WorkerPool();  // Stop()
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -1,7 +1,9 @@
 // In-process server tests: ApiServer over MemoryLogs, the real matcher and LiveReadModel.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
+#include <vector>
 
 #include <filesystem>
 #include <fstream>
@@ -325,6 +327,48 @@ TEST_F(ServerTest, MetricsCountRequests) {
             std::string::npos) << r.body;
   EXPECT_NE(r.body.find("isucoin_http_request_duration_seconds_bucket{route=\"/info\""),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace isucoin::api::testing
+
+namespace isucoin::api::testing {
+namespace {
+
+// Sign-ins cost a bcrypt each (~50-100 ms of CPU at cost 10). They run on their own pool, so a
+// burst of them (an attacker, a crowd arriving) does not queue orders behind it. Compared
+// within one run: the order must come back well before the burst is through.
+TEST(ServerPoolsTest, ABurstOfSignInsDoesNotQueueOrdersBehindIt) {
+  ApiOptions o = ExchangeHarness::DefaultOptions();
+  o.bcrypt_cost = 10;
+  o.worker_threads = 4;
+  o.auth_worker_threads = 2;
+  ExchangeHarness ex(o);
+  HttpClient trader;
+  ex.credit().SetBalance("trader", 1'000'000);
+  ASSERT_EQ(trader.Post(ex.url("/signup"), "name=t&bank_id=trader&password=pw").status, 200);
+  ASSERT_EQ(trader.Post(ex.url("/signin"), "bank_id=trader&password=pw").status, 200);
+
+  using Clock = std::chrono::steady_clock;
+  const auto burst_start = Clock::now();
+  std::vector<std::thread> burst;
+  for (int i = 0; i < 24; ++i) {
+    burst.emplace_back([&ex, i] {
+      HttpClient c;  // unknown bank ids: a full bcrypt against the dummy hash, then 404
+      EXPECT_EQ(c.Post(ex.url("/signin"), "bank_id=ghost" + std::to_string(i) + "&password=x").status, 404);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the burst is queued by now
+  const auto order_start = Clock::now();
+  auto r = trader.Post(ex.url("/orders"), "type=buy&amount=1&price=100");
+  const auto order_time = Clock::now() - order_start;
+  EXPECT_EQ(r.status, 200) << r.body;
+  for (auto& t : burst) t.join();
+  const auto burst_time = Clock::now() - burst_start;
+  EXPECT_LT(order_time * 4, burst_time)
+      << "order " << std::chrono::duration_cast<std::chrono::milliseconds>(order_time).count()
+      << " ms, burst " << std::chrono::duration_cast<std::chrono::milliseconds>(burst_time).count()
+      << " ms";
 }
 
 }  // namespace
