@@ -10,6 +10,7 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -49,7 +50,7 @@ struct Outgoing {
 
 // Per connection. Requests are numbered as they arrive; answers may complete on any thread
 // in any order but are written in request order (HTTP/1.1 pipelining requires it).
-struct Connection {
+struct Connection : std::enable_shared_from_this<Connection> {
   // Reactor thread only.
   std::string input;
   bool broken = false;  // framing lost: everything after is ignored
@@ -59,6 +60,13 @@ struct Connection {
   std::mutex mu;
   std::uint64_t next_send = 0;
   std::map<std::uint64_t, Outgoing> ready;
+  // Answers handed to Pistache and not yet on the wire (see Handler::onInput).
+  std::atomic<int> unwritten{0};
+  // A write's continuation may run late, on the thread that attached it, after the client
+  // left and the descriptor number went to a new connection: `gone` (set in onDisconnection,
+  // before Pistache closes the descriptor) under `close_mu` keeps it off the stranger's socket.
+  std::mutex close_mu;
+  bool gone = false;
 
   bool Idle() {
     std::lock_guard lock(mu);
@@ -75,7 +83,7 @@ struct Connection {
     }
   }
 
-  static void Write(Outgoing& out) {
+  void Write(Outgoing& out) {
     auto& w = *out.writer;
     auto& headers = w.headers();
     headers.remove<Http::Header::Connection>();
@@ -88,14 +96,54 @@ struct Connection {
       headers.add(std::make_shared<TextHeader>(name, value));
     }
     try {
+      // Throws when the peer is gone: then there is nobody to answer.
+      const auto peer = w.peer();
+      const Pistache::Fd fd = peer->fd();
+      unwritten.fetch_add(1);
       // A closed peer makes the promise rejected, never a throw; the try is for safety.
       w.send(static_cast<Http::Code>(out.response.status), out.response.body);
+      // What must follow the answer hangs on an empty write queued right behind it (writes
+      // of a connection go out in order), not on send()'s promise: Pistache resolves that
+      // chained promise without its lock, so a continuation attached from a worker thread
+      // while the reactor resolves it can be lost (tools/httpfuzz saw FINs go missing).
+      std::weak_ptr<Connection> self = weak_from_this();
+      const bool close = !out.keep_alive;
+      peer->send(Pistache::RawBuffer("", 0))
+          .then(
+              [self, fd, close](ssize_t) {
+                auto c = self.lock();
+                if (!c) return;
+                c->unwritten.fetch_sub(1);
+                // Pistache 0.0.5 writes "Connection: Close" but keeps the socket open: a
+                // client reading to the end (HTTP/1.0) would wait forever. Once the answer
+                // is on the wire, send FIN (RFC 9112 9.6). Only the write side: the reactor
+                // keeps draining what the client still sends (closing with unread input would
+                // reset the connection and could destroy the answer in flight) and reaps the
+                // peer, and the descriptor it owns, at the client's EOF or idle timeout.
+                std::lock_guard lock(c->close_mu);
+                if (close && !c->gone) ::shutdown(fd, SHUT_WR);
+              },
+              [self](std::exception_ptr) {
+                if (auto c = self.lock()) c->unwritten.fetch_sub(1);
+              });
     } catch (...) {
     }
   }
 };
 
 constexpr const char* kConnectionData = "isucoin.connection";
+
+// What the peer's data holds. Pistache (uninstrumented) drops its reference to it on the
+// reactor thread; the workers share only the Connection inside, so every reference count they
+// touch is also released by our code, never first by an atomic TSan cannot see.
+struct ConnectionSlot {
+  std::shared_ptr<Connection> conn;
+};
+
+std::shared_ptr<Connection> ConnectionOf(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  auto slot = std::static_pointer_cast<ConnectionSlot>(peer->tryGetData(kConnectionData));
+  return slot ? slot->conn : nullptr;
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -119,26 +167,6 @@ bool HasToken(std::string_view list, std::string_view token) {
     pos = comma + 1;
   }
   return false;
-}
-
-// "a=1; isucoin_session=xyz" -> "xyz" (the first one, as browsers send the most specific first).
-std::optional<std::string> FindCookie(std::string_view header, std::string_view name) {
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    auto semi = header.find(';', pos);
-    if (semi == std::string_view::npos) semi = header.size();
-    auto pair = Trim(header.substr(pos, semi - pos));
-    auto eq = pair.find('=');
-    if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) {
-      auto value = Trim(pair.substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
-      }
-      return std::string(value);
-    }
-    pos = semi + 1;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -239,7 +267,8 @@ class Handler final : public Http::Handler {
   void onRequest(const Http::Request&, Http::ResponseWriter) override {}  // never called
 
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
-    peer->putData(kConnectionData, std::make_shared<Connection>());
+    peer->putData(kConnectionData,
+                  std::make_shared<ConnectionSlot>(ConnectionSlot{std::make_shared<Connection>()}));
     // Pistache's transport looks up its own parser on every peer when it reaps idle
     // connections (TransportImpl::checkIdlePeers) and throws, killing the process, when there
     // is none. We frame requests ourselves, so the parser only serves as the peer's idle
@@ -248,17 +277,35 @@ class Handler final : public Http::Handler {
                   std::make_shared<Http::RequestParser>(api_->options().max_request_bytes));
   }
 
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    if (auto conn = ConnectionOf(peer)) {
+      std::lock_guard lock(conn->close_mu);
+      conn->gone = true;  // Pistache closes the descriptor when this returns
+    }
+    Http::Handler::onDisconnection(peer);
+  }
+
   void onInput(const char* buffer, size_t len,
                const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     try {
       if (auto clock = peer->tryGetData(Http::Handler::ParserData)) {
         std::static_pointer_cast<Http::RequestParser>(clock)->reset();  // "last heard from"
       }
-      auto conn = std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionData));
-      if (!conn || conn->broken) return;
-      conn->input.append(buffer, len);
-      while (!conn->broken && Next(*conn, peer)) {
+      auto conn = ConnectionOf(peer);
+      if (!conn) return;
+      if (!conn->broken) {
+        conn->input.append(buffer, len);
+        while (!conn->broken && Next(*conn, peer)) {
+        }
       }
+      // Pistache 0.0.5 handles an epoll event as readable *or* writable: when a queued
+      // answer's EPOLLOUT edge comes together with input, the edge is lost and the answer
+      // waits for the connection's next write — forever if it was the last (tools/httpfuzz
+      // found it). So while answers are pending, queue an empty write: it re-arms EPOLLOUT,
+      // and the write it triggers drains everything queued for this connection. (Not
+      // Transport::flush(): writing outside the EPOLLOUT handler leaves a stale event that
+      // Pistache then treats as a fatal assertion.)
+      if (conn->unwritten.load() > 0) peer->send(Pistache::RawBuffer("", 0));
     } catch (...) {
       // Nothing here may reach Pistache: it would answer with the exception's text.
     }
@@ -366,6 +413,9 @@ class Handler final : public Http::Handler {
     conn.expect_sent = false;
     req.body = std::string(in.substr(head_end + 4, body_len));
     conn.input.erase(0, total);
+    // After a request that ends the connection nothing more is read: a request pipelined
+    // behind it must not run, since its answer can never be sent (RFC 9112 9.6).
+    if (!keep_alive) conn.broken = true;
     Dispatch(conn, peer, std::move(req), keep_alive, http11);
     return true;
   }
@@ -374,7 +424,7 @@ class Handler final : public Http::Handler {
                 HttpRequest req, bool keep_alive, bool http11) {
     auto route = Router::Find(req.method, req.path);
     auto reply = std::make_shared<RequestReply>(
-        *api_, std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionData)),
+        *api_, ConnectionOf(peer),
         conn.next_seq++, Writer(peer, http11), keep_alive, route.label);
     try {
       if (!route.allow.empty()) {

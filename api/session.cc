@@ -29,6 +29,33 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
+namespace {
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+std::optional<std::string> FindCookie(std::string_view header, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto semi = header.find(';', pos);
+    if (semi == std::string_view::npos) semi = header.size();
+    auto pair = TrimBlanks(header.substr(pos, semi - pos));
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && TrimBlanks(pair.substr(0, eq)) == name) {
+      auto value = TrimBlanks(pair.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return std::string(value);
+    }
+    pos = semi + 1;
+  }
+  return std::nullopt;
+}
+
 std::string SessionCodec::Sign(events::Id user_id, events::Micros expires_at) const {
   std::string payload = std::to_string(user_id) + "." + std::to_string(expires_at);
   return payload + "." + HexEncode(HmacSha256(secret_, payload));

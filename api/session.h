@@ -19,6 +19,11 @@ inline constexpr const char* kSessionCookie = "isucoin_session";
 std::string HmacSha256(std::string_view key, std::string_view message);
 std::string HexEncode(std::string_view bytes);
 
+// The value of cookie `name` in a Cookie header ("a=1; isucoin_session=xyz" -> "xyz"), the
+// first one when repeated (browsers send the most specific first); surrounding blanks and one
+// pair of double quotes removed. nullopt when absent.
+std::optional<std::string> FindCookie(std::string_view header, std::string_view name);
+
 class SessionCodec {
  public:
   explicit SessionCodec(std::string secret) : secret_(std::move(secret)) {}

@@ -38,7 +38,12 @@ class Cursor {
     }
     const char* start = p_;
     std::int64_t v = 0;
-    while (p_ < e_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
+    while (p_ < e_ && *p_ >= '0' && *p_ <= '9') {
+      // Past the 18th digit only count: the number is refused below, and accumulating it
+      // would overflow int64 (undefined behaviour; found by tests/fuzz).
+      if (p_ - start < 18) v = v * 10 + (*p_ - '0');
+      ++p_;
+    }
     const auto digits = p_ - start;
     if (digits == 0 || digits > 18 || (digits > 1 && *start == '0') || (negative && v == 0)) {
       ok_ = false;
