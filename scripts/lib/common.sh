@@ -36,13 +36,20 @@ install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build DIR BUILD_TYPE [targets...]   (no targets: everything)
+# build DIR BUILD_TYPE [--sanitize=address|thread] [targets...]   (no targets: everything)
+# Without --sanitize the directory is configured as before (ISUCOIN_SANITIZE left as it is).
 build() {
   local dir="$1" type="$2"
   shift 2
   local werror=OFF
   if [[ "${CI:-}" == "true" ]]; then werror=ON; fi
-  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DISUCOIN_WERROR="$werror" >/dev/null
+  local sanitize=()
+  if [[ "${1:-}" == --sanitize=* ]]; then
+    sanitize=(-DISUCOIN_SANITIZE="${1#--sanitize=}")
+    shift
+  fi
+  cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DISUCOIN_WERROR="$werror" \
+    "${sanitize[@]}" >/dev/null
   if (($# > 0)); then
     cmake --build "$dir" -j "$JOBS" --target "$@"
   else

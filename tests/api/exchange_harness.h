@@ -21,8 +21,8 @@ class FakeCredit : public CreditCheck {
  public:
   Outcome Check(const std::string& bank_id, std::int64_t price) override;
   void SetBalance(const std::string& bank_id, std::int64_t yen);
-  bool unavailable = false;
-  bool throw_on_check = false;  // a backend bug: must become 500 without its text
+  std::atomic<bool> unavailable{false};  // set by the test thread, read by the API workers
+  std::atomic<bool> throw_on_check{false};  // a backend bug: must become 500 without its text
 
  private:
   std::mutex mu_;

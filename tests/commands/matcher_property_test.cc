@@ -20,6 +20,7 @@
 #include "commands/exchange.h"
 #include "tests/commands/model_util.h"
 #include "tests/commands/reference_exchange.h"
+#include "tests/support/test_scale.h"
 
 namespace isucoin::testing {
 namespace {
@@ -243,8 +244,9 @@ void RunStreams(std::uint64_t base_seed, std::uint64_t first, std::uint64_t coun
   EXPECT_GT(st.resets, 0u);
 }
 
-// 100,000 streams in total, split so ctest shows progress.
-constexpr std::uint64_t kStreamsPerShard = 25'000;
+// 100,000 streams in total, split so ctest shows progress. Times ISUCOIN_TEST_SCALE
+// (tests/support/test_scale.h): unset in normal runs, so all 100,000; lower under sanitizers.
+const std::uint64_t kStreamsPerShard = test_support::Scaled(25'000);
 constexpr int kBodyCommands = 60;
 
 TEST(MatcherPropertyTest, Shard0) { RunStreams(1, 0, kStreamsPerShard, kBodyCommands); }
@@ -262,7 +264,7 @@ TEST(MatcherPropertyTest, Shard3WithRestores) {
 }
 
 // Long streams grow deep books (tens of orders) and many resets/reservations in one history.
-TEST(MatcherPropertyTest, LongStreams) { RunStreams(5, 0, 2000, 400); }
+TEST(MatcherPropertyTest, LongStreams) { RunStreams(5, 0, test_support::Scaled(2000), 400); }
 
 }  // namespace
 }  // namespace isucoin::testing

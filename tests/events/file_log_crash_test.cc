@@ -21,6 +21,7 @@
 
 #include "events/file_log.h"
 #include "events/log_segment.h"
+#include "tests/support/test_scale.h"
 
 namespace isucoin::events {
 namespace {
@@ -132,13 +133,15 @@ TEST(FileLogCrashTest, EveryAcknowledgedRecordSurvivesSigkill) {
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/filelog-crash-XXXXXX";
   ASSERT_NE(::mkdtemp(dir.data()), nullptr);
-  constexpr int kRuns = 60;
+  // 60 rounds, times ISUCOIN_TEST_SCALE (tests/support/test_scale.h): unset in normal runs, so
+  // all 60; fewer under sanitizers.
+  const int kRuns = static_cast<int>(test_support::Scaled(60, 10));
   std::mt19937 rng(12345);
   std::map<Offset, std::string> acknowledged;  // every record ever acknowledged, by offset
   int runs_with_torn_tail = 0;
   const auto started = std::chrono::steady_clock::now();
 
-  for (std::uint32_t run = 0; run < kRuns; ++run) {
+  for (std::uint32_t run = 0; run < static_cast<std::uint32_t>(kRuns); ++run) {
     int fds[2];
     ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
     const pid_t pid = ::fork();
