@@ -12,6 +12,7 @@
 #include "effects/bank_client.h"
 #include "effects/http_client.h"
 #include "events/fast_decode.h"
+#include "events/time_format.h"
 #include "projections/live_read_model.h"
 
 namespace isucoin::app {
@@ -21,12 +22,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::size_t kProjectBatch = 4096;
-
-events::Micros Now() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Bank /check for the api, with the endpoints of the latest /initialize (or the defaults).
 class BankCreditCheck final : public api::CreditCheck {
@@ -181,7 +176,8 @@ Result<std::unique_ptr<ApiNode>> ApiNode::Start(events::Log& commands, events::L
   p->credit = std::make_unique<BankCreditCheck>(p->options.name, p->model,
                                                 p->options.default_endpoints);
   if (p->options.metrics != nullptr) p->RegisterMetrics();
-  api::Backend backend{&p->commands, &p->model, p->credit.get(), Now, p->options.metrics};
+  api::Backend backend{&p->commands, &p->model, p->credit.get(), events::WallClockMicros,
+                       p->options.metrics};
   backend.catch_up = [parts = p.get()](std::chrono::milliseconds timeout) {
     const events::Offset end = parts->events.End();
     const auto deadline = std::chrono::steady_clock::now() + timeout;

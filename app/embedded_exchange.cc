@@ -19,6 +19,7 @@
 #include "effects/shipper.h"
 #include "events/codec.h"
 #include "events/file_log.h"
+#include "events/time_format.h"
 #include "projections/postgres_sink.h"
 #include "replay/startup.h"
 
@@ -27,12 +28,6 @@ namespace isucoin::app {
 using namespace std::chrono_literals;
 
 namespace {
-
-events::Micros Now() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Result<std::string> SessionSecret(const std::string& data_dir) {
   const std::string path = data_dir + "/session_secret";
@@ -243,7 +238,7 @@ Status ImportDataset(const std::string& file, const std::string& data_dir) {
   // One batch: acknowledged whole or not at all. (A crash while writing it can leave a
   // prefix on disk; the log is then non-empty without GenesisSealed, and this function
   // refuses it above, so the operator starts over in a fresh directory.)
-  const events::Micros now = Now();
+  const events::Micros now = events::WallClockMicros();
   std::vector<std::string> batch;
   for (const auto& command : dataset.value().commands) {
     batch.push_back(events::EncodeCommand(events::Command{0, now, command}));

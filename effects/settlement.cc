@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "events/codec.h"
+#include "events/time_format.h"
 
 namespace isucoin::effects {
 
@@ -89,9 +90,7 @@ Settlement::~Settlement() { Stop(); }
 
 Micros Settlement::Now() const {
   if (options_.now) return options_.now();
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return events::WallClockMicros();
 }
 
 milliseconds Settlement::Backoff(int failures) const {

@@ -10,18 +10,13 @@
 #include "effects/shipper_checkpoint.h"
 #include "events/applied_sequence.h"
 #include "events/codec.h"
+#include "events/time_format.h"
 
 namespace isucoin::effects {
 namespace {
 
 constexpr std::int64_t kDeliveryBoundMicros = 10'000'000;  // SPEC.md: within 10 s
 constexpr std::size_t kReadChunk = 1024;
-
-events::Micros NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Shorten(const std::string& s, std::size_t max = 500) {
   return s.size() <= max ? s : s.substr(0, max) + "…";
@@ -387,7 +382,7 @@ bool Shipper::HandleCompletion(Completion c, SteadyClock::time_point now) {
       frontier_.Settled(batch.first());
       metrics_.batches_delivered.fetch_add(1);
       metrics_.records_delivered.fetch_add(batch.records.size());
-      const events::Micros received = NowMicros();
+      const events::Micros received = events::WallClockMicros();
       for (const auto& r : batch.records) {
         const std::int64_t latency = received - r.action_time;
         metrics_.delivery_latency.Record(latency);

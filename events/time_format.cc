@@ -84,4 +84,8 @@ Result<Micros> ParseTime(std::string_view s) {
          static_cast<Micros>(offset.value()) * 1'000'000;
 }
 
+Micros WallClockMicros() {
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace isucoin::events

@@ -20,4 +20,8 @@ Result<Micros> ParseTime(std::string_view text);
 // "+09:00" → 32400; "Z" or "+00:00" → 0.
 Result<int> ParseUtcOffset(std::string_view text);
 
+// The wall clock in UTC microseconds, for what stamps commands and measures ages (api,
+// settlement, shipping). Never called by the matcher: it takes time only from commands.
+Micros WallClockMicros();
+
 }  // namespace isucoin::events
